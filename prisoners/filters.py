@@ -1,0 +1,218 @@
+"""Filters of the listing of persons (pages and exports share them).
+
+Every filter reads ``PersonListing`` (see ``prisoners.listing``). The choices a viewer may pick
+follow the visibility rule: deals they may see, and the at-risk filter for researchers and staff
+only (for anyone else it does not exist, so its parameter is ignored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from events.models import CriminalArticle, ReleaseDeal
+from events.selectors import Status
+
+from . import listing
+from .models import AtRiskFlag, Country, Organisation, Person, PersonListing, Place, Region
+from .visibility import Tier, viewer_tier
+
+EARLIEST_DATE = dt.date(1900, 1, 1)
+FIRST_YEAR = 1960
+DATE_TOO_EARLY = _("Choose a date after 1 January 1900.")
+DATE_IN_FUTURE = _("Choose a date no later than today.")
+
+
+class PersonListingFilter(django_filters.FilterSet):
+    on = django_filters.DateFilter(
+        label=_("Status on"), method="keep", help_text=_("Leave empty for today.")
+    )
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"),
+        choices=Status.choices,
+        method="filter_status",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    custody_country = django_filters.ModelMultipleChoiceFilter(
+        label=_("Country holding them"),
+        queryset=Country.objects.all(),
+        to_field_name="code",
+        method="filter_in",
+        field_name="custody_country",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    country_now = django_filters.ModelMultipleChoiceFilter(
+        label=_("Country where they are now"),
+        queryset=Country.objects.all(),
+        to_field_name="code",
+        method="filter_in",
+        field_name="country_now",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    region = django_filters.ModelMultipleChoiceFilter(
+        label=_("Home region"),
+        queryset=Region.objects.all(),
+        field_name="home_region",
+        method="filter_in",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    gender = django_filters.MultipleChoiceFilter(
+        label=_("Gender"),
+        choices=Person.Gender.choices,
+        method="filter_in",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    age = django_filters.MultipleChoiceFilter(
+        label=_("Age"),
+        choices=[(key, label) for key, label, _low, _high in listing.AGE_BANDS],
+        method="filter_age",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    article = django_filters.ModelMultipleChoiceFilter(
+        label=_("Criminal-code article"),
+        queryset=CriminalArticle.objects.all(),
+        method="filter_article",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    facility = django_filters.ModelMultipleChoiceFilter(
+        label=_("Facility now"),
+        queryset=Place.objects.filter(kind__in=Place.FACILITY_KINDS),
+        method="filter_facility",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    deal = django_filters.ModelMultipleChoiceFilter(
+        label=_("Release deal"),
+        queryset=ReleaseDeal.objects.none(),
+        to_field_name="slug",
+        method="filter_deal",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    year = django_filters.MultipleChoiceFilter(
+        label=_("Year of detention"),
+        choices=[],
+        method="filter_year",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    recognised_by = django_filters.ModelMultipleChoiceFilter(
+        label=_("Recognised as a political prisoner by"),
+        queryset=Organisation.objects.all(),
+        method="filter_recognised_by",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    at_risk = django_filters.MultipleChoiceFilter(
+        label=_("At risk"),
+        choices=AtRiskFlag.Kind.choices,
+        method="filter_at_risk",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"), choices=listing.SORTS, method="keep", empty_label=None
+    )
+
+    class Meta:
+        model = PersonListing
+        fields: list[str] = []
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: models.QuerySet[PersonListing] | None = None,
+        *,
+        request: Any = None,
+        tier: Tier | None = None,
+        today: dt.date | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.tier = tier if tier is not None else viewer_tier(getattr(request, "user", None))
+        self.today = today or timezone.localdate()
+        super().__init__(data, queryset, request=request, **kwargs)
+        if self.tier < Tier.RESEARCHER:
+            # At-risk flags are researcher-tier: for the public the filter does not exist.
+            del self.filters["at_risk"]
+        self.filters["deal"].queryset = ReleaseDeal.objects.visible_to(self.tier)
+        self.filters["year"].extra["choices"] = [
+            (str(year), str(year)) for year in range(self.today.year, FIRST_YEAR - 1, -1)
+        ]
+        self.filters["on"].extra.update(
+            widget=forms.DateInput(attrs={"type": "date", "max": self.today.isoformat()}),
+            validators=[
+                MinValueValidator(EARLIEST_DATE, message=DATE_TOO_EARLY),
+                MaxValueValidator(self.today, message=DATE_IN_FUTURE),
+            ],
+        )
+
+    # --- what the form says ----------------------------------------------------------------
+
+    @property
+    def on_date(self) -> dt.date | None:
+        """The day asked for, or None for today."""
+        on = self.form.cleaned_data.get("on") if self.is_bound and self.is_valid() else None
+        return None if on == self.today else on
+
+    @property
+    def sort_key(self) -> str:
+        sort = self.form.cleaned_data.get("sort") if self.is_bound and self.is_valid() else None
+        return sort or "name"
+
+    def filter_queryset(self, queryset: models.QuerySet[PersonListing]) -> Any:
+        # The status last: on another day it is computed for the rows the others leave.
+        data = self.form.cleaned_data
+        for name, value in data.items():
+            if name != "status":
+                queryset = self.filters[name].filter(queryset, value)
+        self.candidates = queryset  # what the status on another day is computed for
+        return self.filters["status"].filter(queryset, data.get("status"))
+
+    # --- filter methods ----------------------------------------------------------------------
+
+    def keep(self, queryset: Any, name: str, value: Any) -> Any:
+        """Parameters read elsewhere (the day, the sort order)."""
+        return queryset
+
+    def filter_in(self, queryset: Any, name: str, value: Any) -> Any:
+        """One of the values chosen (a plain ``IN``: no join, no DISTINCT)."""
+        if not value:
+            return queryset
+        values = [v.pk if isinstance(v, models.Model) else v for v in value]
+        return queryset.filter(**{f"{name}__in": values})
+
+    def filter_status(self, queryset: Any, name: str, value: list[str]) -> Any:
+        return listing.status_filter(queryset, value, self.on_date) if value else queryset
+
+    def filter_age(self, queryset: Any, name: str, value: list[str]) -> Any:
+        return queryset.filter(listing.age_condition(value, self.today)) if value else queryset
+
+    def _overlap(self, queryset: Any, column: str, ids: list[int]) -> Any:
+        if not ids:
+            return queryset
+        return queryset.filter(**{f"{column}__overlap": listing.codes(ids, self.tier)})
+
+    def filter_article(self, queryset: Any, name: str, value: Any) -> Any:
+        return self._overlap(queryset, "article_codes", [a.pk for a in value or ()])
+
+    def filter_deal(self, queryset: Any, name: str, value: Any) -> Any:
+        return self._overlap(queryset, "deal_codes", [d.pk for d in value or ()])
+
+    def filter_recognised_by(self, queryset: Any, name: str, value: Any) -> Any:
+        return self._overlap(queryset, "recogniser_codes", [o.pk for o in value or ()])
+
+    def filter_year(self, queryset: Any, name: str, value: list[str]) -> Any:
+        return self._overlap(queryset, "year_codes", [int(year) for year in value or ()])
+
+    def filter_at_risk(self, queryset: Any, name: str, value: list[str]) -> Any:
+        kinds = [listing.risk_code(kind) for kind in value or ()]
+        return self._overlap(queryset, "risk_codes", kinds)
+
+    def filter_facility(self, queryset: Any, name: str, value: Any) -> Any:
+        if not value:
+            return queryset
+        return queryset.filter(
+            facility__in=[place.pk for place in value], place_level__lte=int(self.tier)
+        )

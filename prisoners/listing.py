@@ -1,0 +1,865 @@
+"""The listing of persons: the rows it filters on, facet counts, sorting, pages and exports.
+
+Reads go through ``PersonListing``, one row per person kept current by the database (migration
+``prisoners/0005_listing``): status today, where the person is, detention dates and days, and the
+lists of facts (articles, deals, recognitions, years of detention, risks) a facet filters on.
+Nothing here writes it, except ``prepare``, which every read calls first: it refreshes the
+persons written earlier in the same transaction and the rows whose ``valid_until`` has come.
+
+The status on another day than today (``on=``) is computed with ``events.selectors.with_status``
+for the rows the other filters leave, one person at a time; see ``status_on``.
+
+Facet counts are one SQL statement over the filtered rows (``facet_counts``), cached until a
+write to the events or persons commits. Above ``LISTING_EXACT_COUNT_LIMIT`` expected rows the
+counts are estimated from a sample of the table (shown with "≈").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import connection, models
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
+
+from events.models import CriminalArticle, ReleaseDeal
+from events.selectors import Status, with_status
+
+from .models import AtRiskFlag, Country, Organisation, Person, PersonListing, Place, Region
+from .selectors import localized_name, names_prefetch
+from .visibility import Tier, listing_filter, viewer_tier
+
+# Days in detention are ``days_key`` + (today - DAYS_EPOCH) while ``growing`` (see the model).
+DAYS_EPOCH = dt.date(2000, 1, 1)
+# At-risk kinds as numbered in the database (``array_position`` in prisoners_listing_rows).
+RISK_KINDS = ("serious_illness", "over_60", "disability", "family", "other")
+# A listed fact is stored as ``id * LEVELS + level``; level 0 public, 1 researchers, 2 staff.
+LEVELS = 4
+
+EXACT_COUNT_LIMIT = 60_000
+SAMPLE_ROWS = 15_000
+SAMPLE_ROWS_ON_DATE = 1_500
+CACHE_SECONDS = 3600
+CACHE_PREFIX = "listing-facets:v1:"
+
+# Age bands, by the age a person reaches this year (birth dates may be known to the year only).
+AGE_BANDS: tuple[tuple[str, Any, int, int | None], ...] = (
+    ("0-17", _("Under 18"), 0, 17),
+    ("18-29", _("18 to 29"), 18, 29),
+    ("30-39", _("30 to 39"), 30, 39),
+    ("40-49", _("40 to 49"), 40, 49),
+    ("50-59", _("50 to 59"), 50, 59),
+    ("60-69", _("60 to 69"), 60, 69),
+    ("70-", _("70 and over"), 70, None),
+    ("unknown", _("Unknown"), -1, -1),
+)
+
+# Sort orders: the order_by of each, by interface language for names.
+SORTS = (
+    ("name", _("Name, A to Z")),
+    ("-name", _("Name, Z to A")),
+    ("-detained", _("Detained most recently")),
+    ("detained", _("Detained longest ago")),
+    ("-days", _("Most days in detention")),
+    ("days", _("Fewest days in detention")),
+)
+SORT_NAME_FIELDS = {"be": "sort_name_be", "ru": "sort_name_ru", "uk": "sort_name_uk"}
+
+# Facets counted: scalar columns (grouped) and lists (unnested), in the order of the SQL.
+SCALAR_FACETS = (
+    "status",
+    "gender",
+    "birth_year",
+    "region",
+    "country_now",
+    "custody_country",
+    "facility",
+)
+LIST_FACETS = ("article", "deal", "recognised_by", "year", "at_risk")
+LIST_COLUMNS = ("article_codes", "deal_codes", "recogniser_codes", "year_codes", "risk_codes")
+
+
+# --- Encoding ----------------------------------------------------------------------------------
+
+
+def codes(ids: Iterable[int], tier: Tier) -> list[int]:
+    """The stored codes that mean ``ids`` for a viewer of ``tier`` (every level it sees)."""
+    return [int(i) * LEVELS + level for i in ids for level in range(int(tier) + 1)]
+
+
+def decode(values: Iterable[int], tier: Tier) -> list[int]:
+    """The ids in a stored list that a viewer of ``tier`` may see."""
+    return [int(v) // LEVELS for v in values if int(v) % LEVELS <= tier]
+
+
+def risk_code(kind: str) -> int:
+    return RISK_KINDS.index(kind) + 1
+
+
+def age_band(birth_year: int | None, today: dt.date) -> str:
+    if birth_year is None:
+        return "unknown"
+    age = today.year - birth_year
+    for key, _label, low, high in AGE_BANDS:
+        if key != "unknown" and age >= low and (high is None or age <= high):
+            return key
+    return "unknown"
+
+
+def age_condition(bands: Iterable[str], today: dt.date) -> Q:
+    condition = Q(pk__in=[])
+    for key, _label, low, high in AGE_BANDS:
+        if key not in bands:
+            continue
+        if key == "unknown":
+            condition |= Q(birth_year__isnull=True)
+            continue
+        years = Q(birth_year__lte=today.year - low)
+        if high is not None:
+            years &= Q(birth_year__gte=today.year - high)
+        condition |= years
+    return condition
+
+
+# --- Reading the snapshot ----------------------------------------------------------------------
+
+
+def prepare(today: dt.date) -> None:
+    """Bring the snapshot up to date for this transaction: refresh the persons written earlier
+    in it (others' writes are refreshed when they commit) and the rows due on ``today``."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prisoners_listing_prepare(%s)", [today])
+
+
+def listed(viewer: Any) -> models.QuerySet[PersonListing]:
+    """The rows of the persons ``viewer`` may see in a list or an export."""
+    return PersonListing.objects.filter(listing_filter(viewer))
+
+
+def days_in_detention(today: dt.date) -> Any:
+    """The expression for days in detention on ``today``."""
+    return F("days_key") + Case(
+        When(growing=True, then=Value((today - DAYS_EPOCH).days)),
+        default=Value(0),
+        output_field=models.IntegerField(),
+    )
+
+
+# The status on a day of the row's person, by the SQL form of with_status (one call per row).
+STATUS_ON_SQL = (
+    "(SELECT s.status FROM prisoners_listing_status("
+    'ARRAY["prisoners_personlisting"."person_id"], %s::date) AS s)'
+)
+
+
+def status_on(on: dt.date) -> RawSQL:
+    """The status of the row's person on ``on``.
+
+    ``prisoners_listing_status`` is ``events.selectors.with_status`` written as one set-based
+    query (the snapshot's own rule; tests compare both on many days); per person it costs a
+    tenth of the ORM form, which repeats its subqueries in every branch of its Case.
+    """
+    return RawSQL(STATUS_ON_SQL, (on,), output_field=models.CharField())  # noqa: S611
+
+
+def status_filter(
+    queryset: models.QuerySet[PersonListing], statuses: Sequence[str], on: dt.date | None
+) -> models.QuerySet[PersonListing]:
+    """Persons whose status today (``on`` None) or on ``on`` is one of ``statuses``.
+
+    On another day, the snapshot first leaves out those who cannot have that status then (no
+    arrest by then, no episode at all), and ``status_on`` decides for the rest: the cost is a
+    status computation for each remaining row the other filters keep (for a page, only until
+    it is full when the order has an index).
+    """
+    if on is None:
+        return queryset.filter(status__in=statuses)
+    possible = Q()
+    if Status.DECEASED not in statuses and Status.UNKNOWN not in statuses:
+        possible = Q(first_arrest_on__isnull=False)
+        if Status.NOT_DETAINED not in statuses:
+            possible &= Q(first_arrest_on__lte=on)
+    return (
+        queryset.filter(possible)
+        .annotate(status_then=status_on(on))
+        .filter(status_then__in=statuses)
+    )
+
+
+def sort_order(sort: str, language: str) -> list[Any]:
+    """The ``order_by`` of a sort key (not for the days, see ``page_ids``)."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key == "detained":
+        if descending:
+            return [F("detained_on").desc(nulls_last=True), F("person_id").desc()]
+        return [F("detained_on").asc(nulls_last=True), "person_id"]
+    name = SORT_NAME_FIELDS.get(language[:2], "sort_name")
+    return [f"-{name}", "-person_id"] if descending else [name, "person_id"]
+
+
+def page_ids(
+    queryset: models.QuerySet[PersonListing],
+    *,
+    sort: str,
+    language: str,
+    today: dt.date,
+    offset: int,
+    limit: int,
+) -> list[int]:
+    """The person ids of one page, in order.
+
+    Days in detention grow for those held now and stand still for the others, so no one index
+    sorts them; each kind is read from its own index (``offset + limit`` rows at most) and the
+    two are merged by the days they have today.
+    """
+    key = sort.lstrip("-")
+    if key != "days":
+        ordered = queryset.order_by(*sort_order(sort, language))
+        return list(ordered.values_list("person_id", flat=True)[offset : offset + limit])
+    descending = sort.startswith("-")
+    shift = (today - DAYS_EPOCH).days
+    index_order = ["-days_key", "-person_id"] if descending else ["days_key", "person_id"]
+    growing = (
+        queryset.filter(growing=True)
+        .annotate(days=F("days_key") + Value(shift))
+        .order_by(*index_order)
+        .values_list("person_id", "days")[: offset + limit]
+    )
+    fixed = (
+        queryset.filter(growing=False)
+        .annotate(days=F("days_key"))
+        .order_by(*index_order)
+        .values_list("person_id", "days")[: offset + limit]
+    )
+    merged = growing.union(fixed, all=True).order_by(
+        *(["-days", "-person_id"] if descending else ["days", "person_id"])
+    )
+    return [pk for pk, _days in merged[offset : offset + limit]]
+
+
+def rows_for(
+    queryset: models.QuerySet[PersonListing], ids: Sequence[int], *, today: dt.date
+) -> list[PersonListing]:
+    """The rows of ``ids`` with what a page shows, in the order of ``ids``."""
+    rows = (
+        queryset.filter(person_id__in=ids)
+        .select_related("person", "country_now", "place_now")
+        .annotate(days=days_in_detention(today))
+    )
+    by_id = {row.person_id: row for row in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+# --- Facet counts ------------------------------------------------------------------------------
+
+
+@dataclass
+class FacetCounts:
+    """Counts per facet value (``{facet: {value: n}}``) of the filtered rows."""
+
+    counts: dict[str, dict[Any, int]]
+    total: int
+    approximate: bool = False
+    by_age: dict[str, int] = field(default_factory=dict)
+
+    def of(self, facet: str) -> dict[Any, int]:
+        return self.counts.get(facet, {})
+
+
+LIST_COUNT = (
+    "SELECT {number}, c / {levels} FROM unnest(f.{column}) AS c WHERE c % {levels} <= {tier}"
+)
+
+
+def _count_sql(inner: str, tier: Tier) -> str:
+    """Count every facet of the rows of ``inner`` (its columns: SCALAR_FACETS, then lists)."""
+    columns = ", ".join((*SCALAR_FACETS, *LIST_COLUMNS))
+    rows = f"({inner}) AS f ({columns})"
+    scalars = ", ".join(SCALAR_FACETS)
+    sets = ", ".join(f"({name})" for name in SCALAR_FACETS)
+    lists = " UNION ALL ".join(
+        LIST_COUNT.format(number=number, column=column, levels=LEVELS, tier=int(tier))
+        for number, column in enumerate(LIST_COLUMNS)
+    )
+    return f"""
+    SELECT json_build_object(
+        'scalars', (
+            SELECT coalesce(json_agg(json_build_array(g, {scalars}, n)), '[]'::json) FROM (
+                SELECT GROUPING({scalars}) AS g, {scalars}, count(*) AS n
+                FROM {rows} GROUP BY GROUPING SETS ({sets})
+            ) AS s
+        ),
+        'lists', (
+            SELECT coalesce(json_agg(json_build_array(t, i, n)), '[]'::json) FROM (
+                SELECT u.t, u.i, count(*) AS n
+                FROM {rows} CROSS JOIN LATERAL ({lists}) AS u (t, i)
+                GROUP BY u.t, u.i
+            ) AS l
+        )
+    )
+    """  # noqa: S608 (built from constants; the filtered rows are Django's compiled query)
+
+
+def _inner(queryset: models.QuerySet[PersonListing], tier: Tier, on: dt.date | None) -> str:
+    """The filtered rows as SQL with its parameters inlined (by the driver's own quoting).
+
+    Its columns are SCALAR_FACETS then LIST_COLUMNS, every one an annotation so that the SQL
+    keeps this order."""
+    columns: dict[str, Any] = {
+        "c_status": status_on(on) if on is not None else F("status"),
+        "c_gender": F("gender"),
+        "c_birth_year": F("birth_year"),
+        "c_region": F("home_region_id"),
+        "c_country_now": F("country_now_id"),
+        "c_custody_country": F("custody_country_id"),
+        "c_facility": Case(
+            When(place_level__lte=int(tier), then=F("facility_id")),
+            default=Value(None),
+            output_field=models.BigIntegerField(),
+        ),
+    }
+    columns.update({f"c_{column}": F(column) for column in LIST_COLUMNS})
+    rows = queryset.order_by()
+    for name, expression in columns.items():
+        rows = rows.annotate(**{name: expression})
+    sql, params = rows.values_list(*columns).query.sql_with_params()
+    with connection.cursor() as cursor:
+        return cursor.mogrify(sql, params)  # type: ignore[attr-defined, no-any-return]
+
+
+def _sampled(inner: str) -> str:
+    table = f'FROM "{PersonListing._meta.db_table}"'
+    if table not in inner:  # pragma: no cover (the listing is always the outer table)
+        raise ValueError("The filtered rows do not read the listing table.")
+    return inner.replace(table, f"{table} TABLESAMPLE SYSTEM ($1) REPEATABLE (0)", 1)
+
+
+def _still_valid(snapshot: str) -> bool:
+    """No write to the listing has committed since ``snapshot`` was taken."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM prisoners_personlisting_change"
+            " WHERE xid >= pg_snapshot_xmin(%s::pg_snapshot)"
+            " AND NOT pg_visible_in_snapshot(xid, %s::pg_snapshot))",
+            [snapshot, snapshot],
+        )
+        (valid,) = cursor.fetchone()
+    return bool(valid)
+
+
+def facet_counts(
+    queryset: models.QuerySet[PersonListing],
+    *,
+    viewer: Any,
+    today: dt.date,
+    on: dt.date | None = None,
+    candidates: models.QuerySet[PersonListing] | None = None,
+) -> FacetCounts:
+    """Counts per value of every facet over the filtered rows: one query.
+
+    With ``on``, the status counted is the status on that day. A cached result is used while no
+    write has committed since it was counted (one query to check, instead of the count).
+    """
+    tier = viewer_tier(viewer)
+    inner = _inner(queryset, tier, on)
+    # The planner cannot guess how many rows a status on another day keeps: estimate the rows
+    # it is computed for instead.
+    estimate = _inner(candidates, tier, on) if candidates is not None else inner
+    key = CACHE_PREFIX + hashlib.sha256(f"{int(tier)}\n{inner}".encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None and _still_valid(cached["snapshot"]):
+        result = cached
+    else:
+        limit = getattr(settings, "LISTING_EXACT_COUNT_LIMIT", EXACT_COUNT_LIMIT)
+        sample_rows = getattr(settings, "LISTING_SAMPLE_ROWS", SAMPLE_ROWS)
+        if on is not None:
+            # Each row costs a status computation: count fewer exactly, sample fewer.
+            limit = min(limit, SAMPLE_ROWS_ON_DATE)
+            sample_rows = min(sample_rows, SAMPLE_ROWS_ON_DATE)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT prisoners_listing_facets(%s, %s, %s, %s, %s)",
+                [
+                    estimate,
+                    _count_sql(inner, tier),
+                    _count_sql(_sampled(inner), tier),
+                    limit,
+                    sample_rows,
+                ],
+            )
+            (raw,) = cursor.fetchone()
+        result = json.loads(raw) if isinstance(raw, str) else raw
+        if result["clean"]:
+            cache.set(key, result, CACHE_SECONDS)
+    return _read_counts(result, today)
+
+
+def _scale(n: int, percent: float) -> int:
+    if percent >= 100:
+        return int(n)
+    estimate = n * 100.0 / percent
+    digits = max(len(str(int(estimate))) - 2, 0)  # two significant digits
+    return int(round(estimate, -digits))
+
+
+def _read_counts(result: dict[str, Any], today: dt.date) -> FacetCounts:
+    percent = float(result["percent"])
+    counts: dict[str, dict[Any, int]] = {name: {} for name in (*SCALAR_FACETS, *LIST_FACETS)}
+    for row in result["counts"]["scalars"]:
+        grouping, values, n = row[0], row[1:-1], row[-1]
+        # GROUPING() sets a bit for every column *not* grouped; the one clear bit names it.
+        for position, name in enumerate(SCALAR_FACETS):
+            if not grouping & (1 << (len(SCALAR_FACETS) - 1 - position)):
+                value = values[position]
+                if value is not None or name == "birth_year":
+                    counts[name][value] = _scale(n, percent)
+    for number, value, n in result["counts"]["lists"]:
+        counts[LIST_FACETS[number]][value] = _scale(n, percent)
+    by_age: dict[str, int] = {}
+    for year, n in counts["birth_year"].items():
+        band = age_band(year, today)
+        by_age[band] = by_age.get(band, 0) + n
+    total = sum(counts["status"].values())
+    return FacetCounts(counts=counts, total=total, approximate=percent < 100, by_age=by_age)
+
+
+# --- Status on a day, for the rows shown ----------------------------------------------------------
+
+
+def statuses_of(ids: Sequence[int], on: dt.date) -> dict[int, str]:
+    """The status on ``on`` of these persons (one query)."""
+    if not ids:
+        return {}
+    return dict(
+        with_status(Person.objects.filter(pk__in=ids).order_by(), on).values_list("pk", "status")
+    )
+
+
+def rebuild(*, batch: int = 20_000) -> int:
+    """Recompute every row (after a change of the rules); returns the number written."""
+    written = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM prisoners_person")
+        (last,) = cursor.fetchone()
+        for start in range(0, last + 1, batch):
+            cursor.execute(
+                "SELECT prisoners_listing_refresh(ARRAY(SELECT id FROM prisoners_person"
+                " WHERE id > %s AND id <= %s))",
+                [start, start + batch],
+            )
+            written += cursor.fetchone()[0]
+    return written
+
+
+def iter_chunks(
+    queryset: models.QuerySet[PersonListing], size: int
+) -> Iterator[list[PersonListing]]:
+    """The rows of ``queryset`` in lists of ``size``, read with a server-side cursor."""
+    chunk: list[PersonListing] = []
+    for row in queryset.iterator(chunk_size=size):
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# --- One page of the listing ------------------------------------------------------------------
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    count: int | None
+    checked: bool
+
+
+@dataclass
+class FacetGroup:
+    name: str
+    label: str
+    options: list[Option]
+    more: list[Option]
+
+
+@dataclass
+class PersonRow:
+    pk: int
+    url: str | None
+    name: str
+    status: str
+    status_label: str
+    place: str
+    country: str
+    detained_on: dt.date | None
+    detained_on_precision: str
+    days: int
+    articles: list[str]
+
+    @property
+    def days_known(self) -> bool:
+        """Days are counted from known arrest dates only."""
+        return self.days > 0 or self.detained_on is not None
+
+
+@dataclass
+class ListingPage:
+    rows: list[PersonRow]
+    page: Any  # django.core.paginator.Page over range(total)
+    total: int
+    approximate: bool
+    facets: list[FacetGroup]
+    on: dt.date | None
+    sort: str
+
+
+FACET_SHOWN = 8  # options shown before "more"
+
+
+def _place_label(place: Any, language: str) -> str:
+    if place is None:
+        return ""
+    return str(getattr(place, f"name_{language[:2]}", "") or place.name)
+
+
+def _country_label(country: Any, language: str) -> str:
+    return country.name_in(language[:2]) if country is not None else ""
+
+
+def _article_label(article: Any) -> str:
+    return f"{article.code.short_name} {article.number}"
+
+
+def catalogue_labels(
+    counts: FacetCounts, filterset: Any, language: str
+) -> dict[str, dict[Any, tuple[str, str]]]:
+    """``{facet: {id: (parameter value, label)}}`` for the values counted or chosen: one query
+    per catalogue."""
+    chosen = filterset.form.cleaned_data
+    wanted: dict[str, set[Any]] = {}
+    for facet in ("region", "country_now", "custody_country", "facility", "article", "deal"):
+        wanted[facet] = set(counts.of(facet)) | {obj.pk for obj in chosen.get(facet) or ()}
+    wanted["recognised_by"] = set(counts.of("recognised_by")) | {
+        obj.pk for obj in chosen.get("recognised_by") or ()
+    }
+    countries = Country.objects.filter(pk__in=wanted["country_now"] | wanted["custody_country"])
+    country_labels = {c.pk: (c.code, c.name_in(language[:2])) for c in countries}
+    labels: dict[str, dict[Any, tuple[str, str]]] = {
+        "country_now": country_labels,
+        "custody_country": country_labels,
+        "region": {
+            r.pk: (str(r.pk), str(getattr(r, f"name_{language[:2]}", "") or r.name))
+            for r in Region.objects.filter(pk__in=wanted["region"])
+        },
+        "facility": {
+            p.pk: (str(p.pk), _place_label(p, language))
+            for p in Place.objects.filter(pk__in=wanted["facility"])
+        },
+        "article": {
+            a.pk: (str(a.pk), _article_label(a))
+            for a in CriminalArticle.objects.filter(pk__in=wanted["article"]).select_related("code")
+        },
+        "deal": {
+            d.pk: (d.slug, d.title)
+            for d in ReleaseDeal.objects.visible_to(filterset.tier).filter(pk__in=wanted["deal"])
+        },
+        "recognised_by": {
+            o.pk: (str(o.pk), o.name)
+            for o in Organisation.objects.filter(pk__in=wanted["recognised_by"])
+        },
+    }
+    return labels
+
+
+def facet_groups(
+    counts: FacetCounts, filterset: Any, language: str, today: dt.date
+) -> list[FacetGroup]:
+    """The facets of the sidebar: each option with its count, chosen ones always shown."""
+    data = filterset.form.cleaned_data
+    labels = catalogue_labels(counts, filterset, language)
+    groups: list[FacetGroup] = []
+
+    def chosen_values(name: str) -> set[str]:
+        value = data.get(name) or ()
+        return {
+            (getattr(v, "code", None) or getattr(v, "slug", None) or str(v.pk))
+            if isinstance(v, models.Model)
+            else str(v)
+            for v in value
+        }
+
+    def add(name: str, options: list[Option], *, by_count: bool) -> None:
+        if name not in filterset.filters:
+            return
+        shown = [o for o in options if o.checked or (o.count or 0) > 0]
+        if by_count:
+            shown.sort(key=lambda o: (-(o.count or 0), o.label))
+        first = list(shown[:FACET_SHOWN]) + [o for o in shown[FACET_SHOWN:] if o.checked]
+        rest = [o for o in shown[FACET_SHOWN:] if not o.checked]
+        groups.append(FacetGroup(name, str(filterset.filters[name].label), first, rest))
+
+    def fixed(name: str, choices: Iterable[tuple[str, Any]], counted: dict[Any, int]) -> None:
+        picked = chosen_values(name)
+        options = [
+            Option(str(value), str(label), counted.get(value, 0), str(value) in picked)
+            for value, label in choices
+        ]
+        add(name, options, by_count=False)
+
+    def catalogue(name: str, counted: dict[Any, int]) -> None:
+        picked = chosen_values(name)
+        options = []
+        for pk, (value, label) in labels[name].items():
+            options.append(Option(value, label, counted.get(pk, 0), value in picked))
+        add(name, options, by_count=True)
+
+    fixed("status", Status.choices, counts.of("status"))
+    catalogue("custody_country", counts.of("custody_country"))
+    catalogue("country_now", counts.of("country_now"))
+    catalogue("region", counts.of("region"))
+    fixed("gender", Person.Gender.choices, counts.of("gender"))
+    fixed("age", [(key, label) for key, label, _l, _h in AGE_BANDS], counts.by_age)
+    catalogue("article", counts.of("article"))
+    catalogue("facility", counts.of("facility"))
+    catalogue("deal", counts.of("deal"))
+    years = sorted({int(y) for y in counts.of("year")} | {int(y) for y in data.get("year") or ()})
+    fixed(
+        "year",
+        [(str(y), str(y)) for y in reversed(years)],
+        {str(k): v for k, v in counts.of("year").items()},
+    )
+    catalogue("recognised_by", counts.of("recognised_by"))
+    risk_labels = dict(AtRiskFlag.Kind.choices)
+    fixed(
+        "at_risk",
+        [(kind, risk_labels[kind]) for kind in RISK_KINDS],
+        {RISK_KINDS[code - 1]: n for code, n in counts.of("at_risk").items()},
+    )
+    return groups
+
+
+def listing_page(
+    filterset: Any,
+    *,
+    viewer: Any,
+    language: str,
+    page_number: int,
+    per_page: int,
+    today: dt.date,
+) -> ListingPage:
+    """One page of the filtered listing with its facets: a fixed number of queries."""
+    tier = viewer_tier(viewer)
+    queryset = filterset.qs
+    on = filterset.on_date
+    counts = facet_counts(
+        queryset,
+        viewer=tier,
+        today=today,
+        on=on,
+        candidates=getattr(filterset, "candidates", None) if on is not None else None,
+    )
+    page = Paginator(range(counts.total), per_page).page(page_number)  # InvalidPage: caller
+    page.elided_range = list(  # type: ignore[attr-defined]
+        page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    )
+    offset = page.start_index() - 1 if counts.total else 0
+    ids = page_ids(
+        queryset,
+        sort=filterset.sort_key,
+        language=language,
+        today=today,
+        offset=offset,
+        limit=per_page,
+    )
+    rows = rows_for(listed(tier), ids, today=today)
+    models.prefetch_related_objects([row.person for row in rows], names_prefetch(tier))
+    article_ids = {pk for row in rows for pk in decode(row.article_codes, tier)}
+    articles = {
+        a.pk: _article_label(a)
+        for a in CriminalArticle.objects.filter(pk__in=article_ids).select_related("code")
+    }
+    statuses = statuses_of(ids, on) if on is not None else {}
+    labels = dict(Status.choices)
+    shown: list[PersonRow] = []
+    for row in rows:
+        status = statuses.get(row.person_id, row.status)
+        place_visible = row.place_level is not None and row.place_level <= tier
+        shown.append(
+            PersonRow(
+                pk=row.person_id,
+                url=row.person.get_absolute_url(),
+                name=localized_name(row.person, language, tier),
+                status=status,
+                status_label=str(labels.get(status, status)),
+                place=_place_label(row.place_now, language) if place_visible else "",
+                country=_country_label(row.country_now, language),
+                detained_on=row.detained_on,
+                detained_on_precision=row.detained_on_precision,
+                days=row.days,  # type: ignore[attr-defined]
+                articles=[articles[a] for a in decode(row.article_codes, tier) if a in articles],
+            )
+        )
+    return ListingPage(
+        rows=shown,
+        page=page,
+        total=counts.total,
+        approximate=counts.approximate,
+        facets=facet_groups(counts, filterset, language, today),
+        on=on,
+        sort=filterset.sort_key,
+    )
+
+
+# --- Exports ----------------------------------------------------------------------------------
+
+EXPORT_CHUNK = 2000
+PUBLIC_COLUMNS = (
+    "id",
+    "url",
+    "name",
+    "name_be",
+    "name_ru",
+    "gender",
+    "birth_year",
+    "home_region",
+    "occupation",
+    "status",
+    "country_now",
+    "place_now",
+    "custody_country",
+    "detained_on",
+    "detained_on_precision",
+    "days_in_detention",
+    "articles",
+    "deals",
+    "recognised_by",
+)
+# Person fields shown to researchers (``visibility.FIELD_TIERS``), and their at-risk flags.
+RESEARCHER_COLUMNS = ("birth_date", "birth_date_precision", "letter_address", "letters_reach")
+NOT_IN_EXPORT_QUERY = ("page", "per_page")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_query(params: Any) -> str:
+    """The query string of the filters, for the export links (no page)."""
+    query = params.copy()
+    for name in NOT_IN_EXPORT_QUERY:
+        query.pop(name, None)
+    return str(query.urlencode())
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell; text that a spreadsheet would run as a formula is quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class Export:
+    """The rows of a filtered listing as dicts, with the columns the viewer may see."""
+
+    def __init__(self, filterset: Any, *, viewer: Any, language: str, today: dt.date) -> None:
+        from .visibility import visible_fields
+
+        self.tier = viewer_tier(viewer)
+        self.language = language
+        self.today = today
+        self.on = filterset.on_date
+        self.sort = filterset.sort_key
+        self.queryset = filterset.qs
+        person_fields = visible_fields(Person, self.tier)
+        columns = list(PUBLIC_COLUMNS)
+        columns += [c for c in RESEARCHER_COLUMNS if c in person_fields]
+        if "kind" in visible_fields(AtRiskFlag, self.tier):
+            columns.append("at_risk")
+        if self.on is not None:
+            columns[columns.index("status") + 1 : columns.index("status") + 1] = [
+                "status_on",
+                "status_on_date",
+            ]
+        self.columns = columns
+
+    def _ordered(self) -> models.QuerySet[PersonListing]:
+        queryset = self.queryset.select_related(
+            "person", "home_region", "country_now", "custody_country", "place_now"
+        ).annotate(days=days_in_detention(self.today))
+        if self.sort.lstrip("-") == "days":
+            if self.sort.startswith("-"):
+                return queryset.order_by("-days", "-person_id")
+            return queryset.order_by("days", "person_id")
+        return queryset.order_by(*sort_order(self.sort, self.language))
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        tier = self.tier
+        articles = {a.pk: _article_label(a) for a in CriminalArticle.objects.select_related("code")}
+        deals = {d.pk: d.slug for d in ReleaseDeal.objects.visible_to(tier)}
+        organisations = {
+            o.pk: o.name for o in Organisation.objects.filter(recognitions__isnull=False).distinct()
+        }
+        risks = dict(enumerate(RISK_KINDS, start=1))
+        for chunk in iter_chunks(self._ordered(), EXPORT_CHUNK):
+            models.prefetch_related_objects([row.person for row in chunk], names_prefetch(tier))
+            statuses = statuses_of([row.person_id for row in chunk], self.on) if self.on else {}
+            for row in chunk:
+                yield self._row(row, statuses, articles, deals, organisations, risks)
+
+    def _row(
+        self,
+        row: PersonListing,
+        statuses: dict[int, str],
+        articles: dict[int, str],
+        deals: dict[int, str],
+        organisations: dict[int, str],
+        risks: dict[int, str],
+    ) -> dict[str, Any]:
+        tier = self.tier
+        person = row.person
+        names = {v.language: v.text for v in getattr(person, "shown_names", [])}
+        place_visible = row.place_level is not None and row.place_level <= tier
+        values: dict[str, Any] = {
+            "id": row.person_id,
+            "url": person.get_absolute_url(),
+            "name": localized_name(person, "en", tier),
+            "name_be": names.get("be", ""),
+            "name_ru": names.get("ru", ""),
+            "gender": person.gender,
+            "birth_year": row.birth_year,
+            "home_region": row.home_region.name if row.home_region else None,
+            "occupation": person.occupation,
+            "status": row.status,
+            "status_on": statuses.get(row.person_id),
+            "status_on_date": self.on,
+            "country_now": row.country_now.code if row.country_now else None,
+            "place_now": row.place_now.name if row.place_now and place_visible else None,
+            "custody_country": row.custody_country.code if row.custody_country else None,
+            "detained_on": row.detained_on,
+            "detained_on_precision": row.detained_on_precision or None,
+            "days_in_detention": row.days,  # type: ignore[attr-defined]
+            "articles": [articles[a] for a in decode(row.article_codes, tier) if a in articles],
+            "deals": [deals[d] for d in decode(row.deal_codes, tier) if d in deals],
+            "recognised_by": [
+                organisations[o] for o in decode(row.recogniser_codes, tier) if o in organisations
+            ],
+            "birth_date": person.birth_date,
+            "birth_date_precision": person.birth_date_precision,
+            "letter_address": person.letter_address,
+            "letters_reach": person.letters_reach,
+            "at_risk": [risks[k] for k in decode(row.risk_codes, tier) if k in risks],
+        }
+        return {column: values[column] for column in self.columns}
