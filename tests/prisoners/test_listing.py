@@ -1,0 +1,498 @@
+"""The listing of persons: its snapshot table, filters, facet counts, sorting and pages."""
+
+import datetime as dt
+import re
+
+import psycopg
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, Group
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from events import services as ev
+from events import synthetic
+from events.models import CriminalArticle, CustodyPlacement, DetentionEpisode, Transfer
+from events.selectors import Status, with_days_in_detention, with_status
+from prisoners import listing
+from prisoners.models import AtRiskFlag, Country, Person, PersonListing, Visibility
+from prisoners.services import person_create, person_update
+from prisoners.visibility import RESEARCHER_GROUP, Tier
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date
+DEMO_NAMES = {
+    "Maryia Kalesnikava",
+    "Ales Bialiatski",
+    "Viktar Babaryka",
+    "Maryna Zolatava",
+    "Siarhei Tsikhanouski",
+    "Julia Fenner",
+}
+DEAL_NAMES = {"Maryia Kalesnikava", "Ales Bialiatski", "Viktar Babaryka", "Maryna Zolatava"}
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def derived(on: dt.date) -> dict[int, tuple]:
+    """(status, country, place, days) of every person by events.selectors."""
+    rows = with_days_in_detention(with_status(Person.objects.all(), on), on).values_list(
+        "pk", "status", "status_country_id", "status_place_id", "days_in_detention"
+    )
+    return {pk: tuple(rest) for pk, *rest in rows}
+
+
+def snapshot(today: dt.date) -> dict[int, tuple]:
+    """The same from the listing table, as the pages read it."""
+    listing.prepare(today)
+    rows = PersonListing.objects.annotate(days=listing.days_in_detention(today)).values_list(
+        "person_id", "status", "country_now_id", "place_now_id", "days"
+    )
+    return {pk: tuple(rest) for pk, *rest in rows}
+
+
+def rows_on(on: dt.date) -> dict[int, tuple]:
+    """The SQL rule of the snapshot (prisoners_listing_rows) for any day."""
+    shift = (on - listing.DAYS_EPOCH).days
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT person_id, status, country_now_id, place_now_id,"
+            " days_key + CASE WHEN growing THEN %s ELSE 0 END"
+            " FROM prisoners_listing_rows(ARRAY(SELECT id FROM prisoners_person), %s)",
+            [shift, on],
+        )
+        return {pk: tuple(rest) for pk, *rest in cursor.fetchall()}
+
+
+def assert_snapshot_is_derived() -> None:
+    today = timezone.localdate()
+    assert snapshot(today) == derived(today)
+
+
+def names(response) -> list[str]:
+    """The names in the results table, in order."""
+    body = response.content.decode()
+    return re.findall(r'<th scope="row">(?:<a href="[^"]*">)?([^<]+)<', body)
+
+
+def page(client, query: str = "", **headers):
+    response = client.get(f"/persons/{query}", **headers)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    return response
+
+
+@pytest.fixture
+def researcher():
+    user = get_user_model().objects.create_user("listing-researcher", password="x" * 12)
+    user.groups.add(Group.objects.get_or_create(name=RESEARCHER_GROUP)[0])
+    return user
+
+
+@pytest.fixture
+def hidden(demo):
+    """A draft person, a researcher-only one and a name-withheld one, each with an episode."""
+    by = Country.objects.get(code="BY")
+    made = {
+        "draft": person_create(name="Draft Hidden"),
+        "researcher": person_create(name="Researcher Only", visibility=Visibility.RESEARCHER),
+        "withheld": person_create(
+            name="Withheld Name", visibility=Visibility.PUBLIC, name_withheld=True
+        ),
+    }
+    for who in made.values():
+        ev.episode_open(person=who, country=by, arrested_on=D(2023, 5, 1))
+    return made
+
+
+# --- the snapshot is the derived status --------------------------------------------------------
+
+
+def test_snapshot_equals_with_status_on_the_demo(demo):
+    today = timezone.localdate()
+    assert set(snapshot(today)) == set(Person.objects.values_list("pk", flat=True))
+    assert_snapshot_is_derived()
+    for day in (D(2019, 12, 31), D(2020, 8, 9), D(2025, 12, 12), D(2025, 12, 13), today):
+        assert rows_on(day) == derived(day), day
+
+
+def test_snapshot_equals_with_status_on_generated_data():
+    today = timezone.localdate()
+    synthetic.generate(persons=300, seed=11, batch=150, workers=1, today=today)
+    assert Person.objects.count() >= 300
+    assert_snapshot_is_derived()
+    statuses = {row[0] for row in snapshot(today).values()}
+    assert {Status.IMPRISONED, Status.RELEASED} <= statuses  # the data exercises the rules
+    for day in (D(2012, 6, 1), D(2020, 8, 9), D(2021, 3, 15), D(2023, 1, 1), D(2024, 12, 31)):
+        assert rows_on(day) == derived(day), day
+
+
+def test_snapshot_follows_every_kind_of_write(demo):
+    by, ua = Country.objects.get(code="BY"), Country.objects.get(code="UA")
+    who = person_create(name="Written Person", visibility=Visibility.PUBLIC)
+    assert_snapshot_is_derived()  # a new person: unknown
+    episode = ev.episode_open(person=who, country=by, arrested_on=D(2022, 2, 2))
+    assert_snapshot_is_derived()
+    assert PersonListing.objects.get(person=who).status == Status.IMPRISONED
+    ev.charge_add(episode=episode, article=CriminalArticle.objects.first())
+    assert_snapshot_is_derived()
+    assert PersonListing.objects.get(person=who).status == Status.PRE_TRIAL
+    ev.placement_add(episode=episode, kind="house_arrest", started_on=D(2022, 3, 1))
+    assert_snapshot_is_derived()
+    assert PersonListing.objects.get(person=who).status == Status.HOUSE_ARREST
+    # A bulk update, as an import or a data fix would do.
+    CustodyPlacement.objects.filter(episode=episode).update(kind="colony")
+    assert_snapshot_is_derived()
+    assert PersonListing.objects.get(person=who).status == Status.PRE_TRIAL
+    ev.court_decision_add(episode=episode, kind="sentence", decided_on=D(2022, 9, 1))
+    assert_snapshot_is_derived()
+    assert PersonListing.objects.get(person=who).status == Status.IMPRISONED
+    release = ev.release_record(episode=episode, released_on=D(2025, 12, 13), kind="pardon")
+    assert_snapshot_is_derived()
+    assert PersonListing.objects.get(person=who).status == Status.RELEASED
+    ev.transfer_add(
+        person=who, release=release, from_country=by, to_country=ua, transferred_on=D(2025, 12, 13)
+    )
+    assert_snapshot_is_derived()
+    row = PersonListing.objects.get(person=who)
+    assert (row.status, row.country_now_id) == (Status.EXPELLED, ua.pk)
+    Transfer.objects.filter(person=who).delete()
+    assert_snapshot_is_derived()
+    # Raw SQL too.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE events_detentionepisode SET country_id = %s WHERE id = %s", [ua.pk, episode.pk]
+        )
+    assert_snapshot_is_derived()
+    assert PersonListing.objects.get(person=who).country_now_id == ua.pk
+    person_update(person=who, visibility=Visibility.DRAFT)
+    listing.prepare(timezone.localdate())
+    assert not listing.listed(AnonymousUser()).filter(person=who).exists()
+    assert listing.listed(Tier.STAFF).filter(person=who).exists()
+
+
+def test_rows_with_a_future_event_are_refreshed_when_its_day_comes(demo):
+    today = timezone.localdate()
+    who = person_create(name="Future Release", visibility=Visibility.PUBLIC)
+    episode = ev.episode_open(
+        person=who, country=Country.objects.get(code="BY"), arrested_on=today - dt.timedelta(9)
+    )
+    ev.release_record(episode=episode, released_on=today + dt.timedelta(5), kind="end_of_term")
+    listing.prepare(today)
+    row = PersonListing.objects.get(person=who)
+    assert (row.status, row.valid_until) == (Status.IMPRISONED, today + dt.timedelta(5))
+    later = today + dt.timedelta(6)
+    listing.prepare(later)
+    row = PersonListing.objects.annotate(days=listing.days_in_detention(later)).get(person=who)
+    assert (row.status, row.days, row.valid_until) == (Status.RELEASED, 14, None)
+
+
+def test_merged_and_deleted_persons_leave_the_listing(demo):
+    kept = Person.objects.get(name="Julia Fenner")
+    duplicate = person_create(name="Julia Fener", visibility=Visibility.PUBLIC)
+    listing.prepare(timezone.localdate())
+    assert listing.listed(AnonymousUser()).filter(person=duplicate).exists()
+    person_update(person=duplicate, merged_into=kept)
+    listing.prepare(timezone.localdate())
+    assert not listing.listed(Tier.STAFF).filter(person=duplicate).exists()
+    other = person_create(name="Deleted Person")
+    listing.prepare(timezone.localdate())
+    other.delete()
+    listing.prepare(timezone.localdate())
+    assert not PersonListing.objects.filter(person_id=other.pk).exists()
+
+
+# --- facets and counts ---------------------------------------------------------------------------
+
+
+def test_facet_counts_on_the_demo(demo):
+    today = timezone.localdate()
+    listing.prepare(today)
+    counts = listing.facet_counts(
+        listing.listed(AnonymousUser()), viewer=AnonymousUser(), today=today
+    )
+    assert counts.total == 6
+    assert not counts.approximate
+    assert counts.of("status") == {"released_expelled": 2, "released": 3, "imprisoned": 1}
+    by, ua, lt = (Country.objects.get(code=c).pk for c in ("BY", "UA", "LT"))
+    assert counts.of("country_now") == {by: 4, ua: 1, lt: 1}
+    assert counts.of("custody_country") == {by: 6}
+    assert counts.of("gender") == {"female": 3, "male": 3}
+    assert counts.of("deal") == {demo.pk: 4}
+    assert counts.of("year") == {2020: 3, 2024: 1}
+    assert counts.by_age == {"unknown": 6}
+
+
+def test_counts_follow_the_filters_and_the_day(client, demo):
+    body = page(client, f"?deal={demo.slug}").content.decode()
+    assert re.search(
+        r'value="released_expelled"> Released and expelled abroad</label> '
+        r'<span class="count">2<',
+        body,
+    )
+    assert re.search(r'value="released"> Released</label> <span class="count">2<', body)
+    assert 'value="imprisoned"' not in body
+    body = page(client, "?on=2025-12-12").content.decode()
+    assert re.search(r'value="imprisoned"> Imprisoned</label> <span class="count">6<', body)
+
+
+def test_filter_by_the_deal_lists_the_four(client, demo):
+    assert set(names(page(client, f"?deal={demo.slug}"))) == DEAL_NAMES
+
+
+def test_filter_by_status_on_a_day_and_now(client, demo):
+    assert names(page(client, "?status=imprisoned")) == ["Julia Fenner"]
+    assert set(names(page(client, "?status=imprisoned&on=2025-12-12"))) == DEMO_NAMES
+    on_13 = set(names(page(client, "?status=imprisoned&on=2025-12-13")))
+    assert on_13 == {"Siarhei Tsikhanouski", "Julia Fenner"}
+    expelled = set(names(page(client, "?status=released_expelled&on=2025-12-13")))
+    assert expelled == {"Maryia Kalesnikava", "Ales Bialiatski"}
+    # Today given as the day is the same as no day.
+    today = timezone.localdate().isoformat()
+    assert names(page(client, f"?status=imprisoned&on={today}")) == ["Julia Fenner"]
+
+
+def test_other_filters(client, demo):
+    assert set(names(page(client, "?country_now=UA&country_now=LT"))) == {
+        "Maryia Kalesnikava",
+        "Ales Bialiatski",
+    }
+    assert set(names(page(client, "?gender=female&year=2020"))) == {"Maryia Kalesnikava"}
+    assert set(names(page(client, "?custody_country=BY&age=unknown"))) == DEMO_NAMES
+    assert names(page(client, "?year=2019")) == []
+
+
+def test_article_facility_region_and_recognition_filters(client, demo):
+    from prisoners.models import Organisation, Place, Recognition, Region
+
+    fenner = Person.objects.get(name="Julia Fenner")
+    episode = DetentionEpisode.objects.get(person=fenner)
+    article = CriminalArticle.objects.first()
+    ev.charge_add(episode=episode, article=article)
+    colony = Place.objects.filter(kind="colony").first() or Place.objects.create(
+        kind="colony", name="Colony 4", country=Country.objects.get(code="BY")
+    )
+    ev.placement_add(episode=episode, kind="colony", started_on=D(2024, 6, 1), facility=colony)
+    region = Region.objects.first() or Region.objects.create(
+        country=Country.objects.get(code="BY"), name="Minsk Region"
+    )
+    person_update(person=fenner, home_region=region)
+    viasna = Organisation.objects.create(name="Viasna", kind="human_rights")
+    Recognition.objects.create(person=fenner, organisation=viasna, visibility=Visibility.PUBLIC)
+    for query in (
+        f"?article={article.pk}",
+        f"?facility={colony.pk}",
+        f"?region={region.pk}",
+        f"?recognised_by={viasna.pk}",
+    ):
+        assert names(page(client, query)) == ["Julia Fenner"], query
+    body = page(client).content.decode()
+    assert f"{article.code.short_name} {article.number}" in body
+    assert "Colony" in body or colony.name in body
+
+
+def test_a_draft_fact_is_not_a_public_filter(client, demo):
+    fenner = Person.objects.get(name="Julia Fenner")
+    episode = DetentionEpisode.objects.get(person=fenner)
+    article = CriminalArticle.objects.first()
+    ev.charge_add(episode=episode, article=article, visibility=Visibility.DRAFT)
+    assert names(page(client, f"?article={article.pk}")) == []
+    assert f"{article.code.short_name} {article.number}" not in page(client).content.decode()
+
+
+def test_at_risk_filter_is_for_researchers_only(client, demo, researcher):
+    fenner = Person.objects.get(name="Julia Fenner")
+    AtRiskFlag.objects.create(person=fenner, kind="over_60", visibility=Visibility.RESEARCHER)
+    public = page(client, "?at_risk=over_60")
+    assert set(names(public)) == DEMO_NAMES  # the parameter does not exist for the public
+    assert 'name="at_risk"' not in public.content.decode()
+    client.force_login(researcher)
+    assert names(page(client, "?at_risk=over_60")) == ["Julia Fenner"]
+    assert 'name="at_risk"' in page(client).content.decode()
+
+
+# --- who is listed -------------------------------------------------------------------------------
+
+
+def test_draft_researcher_only_and_withheld_persons_are_not_listed_for_the_public(
+    client, hidden, researcher, admin_user
+):
+    listed = set(names(page(client, "?per_page=200")))
+    assert listed == DEMO_NAMES
+    body = page(client, "?status=imprisoned").content.decode()
+    for who in hidden.values():
+        assert f"/persons/{who.pk}/" not in body
+    assert "Withheld" not in body
+    client.force_login(researcher)
+    assert set(names(page(client))) == DEMO_NAMES | {"Researcher Only"}
+    client.force_login(admin_user)
+    assert set(names(page(client))) == DEMO_NAMES | {
+        "Researcher Only",
+        "Draft Hidden",
+        "Withheld Name",
+    }
+
+
+# --- sorting and pages ---------------------------------------------------------------------------
+
+
+def test_sorting(client, demo):
+    by_name = names(page(client))
+    assert by_name == sorted(DEMO_NAMES)
+    assert names(page(client, "?sort=-name")) == sorted(DEMO_NAMES, reverse=True)
+    most_days = names(page(client, "?sort=-days"))
+    days = dict(
+        with_days_in_detention(Person.objects.all(), timezone.localdate()).values_list(
+            "name", "days_in_detention"
+        )
+    )
+    assert [days[n] for n in most_days] == sorted(days.values(), reverse=True)
+    assert most_days[0] == "Maryia Kalesnikava" or days[most_days[0]] == days["Maryia Kalesnikava"]
+    fewest = names(page(client, "?sort=days"))
+    assert [days[n] for n in fewest] == sorted(days.values())
+    recent = names(page(client, "?sort=-detained"))
+    assert recent[0] == "Julia Fenner"
+    assert set(recent[-2:]) == {"Ales Bialiatski", "Maryna Zolatava"}  # unknown dates last
+
+
+def test_names_and_sort_in_the_interface_language(client, demo):
+    shown = names(page(client, HTTP_ACCEPT_LANGUAGE="be"))
+    cyrillic = [name for name in shown if re.match("[А-Яа-яІіЎў]", name)]
+    # Belarusian names in Belarusian alphabetical order (і after и-less з, ў after у).
+    assert cyrillic == [
+        "Алесь Бяляцкі",
+        "Віктар Бабарыка",
+        "Марына Золатава",
+        "Марыя Калеснікава",
+        "Сяргей Ціханоўскі",
+    ]
+    assert "Julia Fenner" in shown  # no Belarusian name: the Latin one
+    assert "Мария Колесникова" in names(page(client, HTTP_ACCEPT_LANGUAGE="ru"))
+
+
+def test_days_sort_merges_held_and_released_across_pages(client, demo):
+    ids = []
+    for number in (1, 2, 3):
+        response = page(client, f"?sort=-days&per_page=2&page={number}")
+        ids += names(response)
+    assert ids == names(page(client, "?sort=-days&per_page=10"))
+
+
+def test_pagination_keeps_the_filters(client, demo):
+    response = page(client, "?status=released&status=released_expelled&per_page=2&page=2")
+    body = response.content.decode()
+    assert len(names(response)) == 2
+    prev = re.search(r'<a rel="prev" href="([^"]+)"', body).group(1)
+    nxt = re.search(r'<a rel="next" href="([^"]+)"', body).group(1)
+    for link in (prev, nxt):
+        link = link.replace("&amp;", "&")
+        assert "status=released&status=released_expelled" in link
+        assert "per_page=2" in link
+    assert "page=1" in prev
+    assert "page=3" in nxt
+    assert '<link rel="next"' in body
+    assert '<link rel="prev"' in body
+    last = names(page(client, nxt.replace("&amp;", "&")))
+    assert len(last) == 1
+
+
+def test_a_fixed_number_of_queries_for_1_or_30_rows(client, demo, django_assert_num_queries):
+    by = Country.objects.get(code="BY")
+    article = CriminalArticle.objects.first()
+    for number in range(30):
+        who = person_create(name=f"Person {number:02}", visibility=Visibility.PUBLIC)
+        episode = ev.episode_open(person=who, country=by, arrested_on=D(2021, 1, 1 + number))
+        ev.charge_add(episode=episode, article=article)
+    query = f"?status=pre_trial&article={article.pk}&sort=-days"
+    with CaptureQueriesContext(connection) as one:
+        assert len(names(page(client, query + "&per_page=1"))) == 1
+    cache.clear()
+    with django_assert_num_queries(len(one)):
+        assert len(names(page(client, query + "&per_page=30"))) == 30
+    cache.clear()
+    with django_assert_num_queries(len(one)):
+        assert len(names(page(client, query.replace("-days", "name") + "&per_page=30"))) == 30
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?sort=%27%22",
+        "?status=nonsense",
+        "?on=not-a-date",
+        "?on=1850-01-01",
+        "?on=2999-01-01",
+        "?page=abc",
+        "?page=0",
+        "?page=-1",
+        "?per_page=0",
+        "?per_page=100000",
+        "?deal=no-such-deal",
+        "?country_now=XX",
+        "?article=abc",
+        "?year=1200",
+        "?age=old",
+    ],
+)
+def test_bad_parameters_answer_400(client, demo, query):
+    response = client.get(f"/persons/{query}")
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()
+
+
+def test_a_page_past_the_end_is_404(client, demo):
+    assert client.get("/persons/?page=99").status_code == 404
+
+
+# --- cached counts --------------------------------------------------------------------------------
+
+
+def committed_change() -> None:
+    """Commit a write to the listing from another connection, as another writer would."""
+    settings = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+        autocommit=True,
+    ) as other:
+        other.execute(
+            "INSERT INTO prisoners_personlisting_change (xid) VALUES (pg_current_xact_id())"
+        )
+
+
+def facet_queries(captured) -> int:
+    return sum("prisoners_listing_facets" in q["sql"] for q in captured.captured_queries)
+
+
+def test_counts_are_cached_until_a_write_commits(client):
+    # No write in this test's transaction: what it counts may be cached.
+    with CaptureQueriesContext(connection) as first:
+        page(client)
+    with CaptureQueriesContext(connection) as second:
+        page(client)
+    assert (facet_queries(first), facet_queries(second)) == (1, 0)
+    committed_change()
+    with CaptureQueriesContext(connection) as third:
+        page(client)
+    assert facet_queries(third) == 1
+
+
+def test_counts_are_not_cached_by_a_transaction_that_wrote(client, demo):
+    page(client)
+    with CaptureQueriesContext(connection) as again:
+        page(client)
+    assert facet_queries(again) == 1  # its own writes are not for others to see
+
+
+def test_large_results_are_counted_from_a_sample(client, demo, settings):
+    settings.LISTING_EXACT_COUNT_LIMIT = 0
+    settings.LISTING_SAMPLE_ROWS = 0
+    response = page(client)
+    assert "About" in response.content.decode()
+    assert set(names(response)) == DEMO_NAMES  # the rows themselves are never sampled
