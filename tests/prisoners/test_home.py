@@ -1,4 +1,6 @@
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 pytestmark = pytest.mark.django_db
 
@@ -10,3 +12,24 @@ def test_home_page_renders_without_data_and_links_to_staff(client, demo):
     assert "/admin/" in body
     # No person is shown here: public pages go through the visibility rule (see prisoners.visibility).
     assert "Kalesnikava" not in body
+
+
+@pytest.mark.django_db
+def test_unknown_address_gets_the_site_404_page_in_the_visitor_language(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "<h1>Page not found</h1>" in body
+    assert 'href="/persons/"' in body  # the site's own page, with its navigation
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    assert "Страница не найдена" in client.get("/no-such-page/").content.decode()
+
+
+def test_server_error_page_needs_no_request_context():
+    from django.template.loader import render_to_string
+
+    with translation.override("be"):
+        body = render_to_string("500.html")
+    assert "Памылка сервера" in body
+    assert "<script" not in body
+    assert "http" not in body  # nothing from elsewhere
