@@ -6,7 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
@@ -54,6 +63,7 @@ from .models import (
     Source,
     Transfer,
 )
+from .selectors import episode_end_seen, placement_end_seen
 from .statistics import AsOfError, Statistics, parse_as_of, statistics_on
 
 # --- Reference catalogues -------------------------------------------------------------------
@@ -123,6 +133,12 @@ class PlacementSerializer(TieredSerializer):
     class Meta:
         model = CustodyPlacement
         fields = ("facility", "kind", "started_on", "ended_on")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if "ended_on" in data and placement_end_seen(instance, self.tier) is None:
+            data["ended_on"] = None  # cut by an end this viewer does not see
+        return data
 
 
 class IncommunicadoSerializer(TieredSerializer):
@@ -194,6 +210,16 @@ class EpisodeSerializer(TieredSerializer):
             "release",
             "death",
         )
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not episode_end_seen(instance, self.tier):
+            # Ended by a release or death this viewer does not see: still open for them.
+            if "ended_on" in data:
+                data["ended_on"] = None
+            if "end_reason" in data:
+                data["end_reason"] = DetentionEpisode.EndReason.NONE.value
+        return data
 
 
 def _transfers_prefetch(tier: Tier) -> Prefetch[Any]:
@@ -278,7 +304,10 @@ class EpisodeFilter(filters.FilterSet):
         fields = ("person", "country", "deal", "open", "arrested_after", "arrested_before")
 
     def filter_open(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return queryset.filter(ended_on__isnull=value == "true")
+        # Open as the viewer sees it: an end they do not see leaves the episode open.
+        tier = request_tier(self.request)
+        ended = Q(ended_on__isnull=False, end_level__lte=int(tier))
+        return queryset.exclude(ended) if value == "true" else queryset.filter(ended)
 
     def filter_country(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(country__code=value.upper())

@@ -53,6 +53,12 @@ def raise_check(message: str) -> str:
     return f"RAISE EXCEPTION USING ERRCODE = 'check_violation', MESSAGE = '{message}';"
 
 
+def level_sql(column: str) -> str:
+    """SQL: the lowest tier that sees a record of this visibility (0 public, 1 researchers,
+    2 staff), as ``prisoners.visibility.visibility_tier``."""
+    return f"(CASE {column} WHEN 'public' THEN 0 WHEN 'researcher' THEN 1 ELSE 2 END)"
+
+
 LOAD_EPISODE = (
     "SELECT person_id, arrested_on, ended_on INTO ep FROM events_detentionepisode "
     "WHERE id = NEW.episode_id;"
@@ -307,6 +313,19 @@ class DetentionEpisode(TimeStampedModel):
     end_reason = models.CharField(
         _("end"), max_length=8, choices=EndReason.choices, blank=True, editable=False
     )
+    # Who may see the end: derived facts (status, days in detention, statistics, the listing)
+    # count the end only for the tiers that see the release or death that set it; for the others
+    # the episode is still open (events.selectors.episode_end).
+    end_level = models.SmallIntegerField(
+        _("end seen from tier"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Set from the visibility of the release or death that ends the episode: "
+            "0 public, 1 researchers, 2 staff."
+        ),
+    )
     summary = models.TextField(_("case summary"), blank=True)
     visibility = visibility_field()
 
@@ -333,6 +352,11 @@ class DetentionEpisode(TimeStampedModel):
                 condition=Q(ended_on__isnull=True, end_reason="")
                 | Q(ended_on__isnull=False) & ~Q(end_reason=""),
                 name="events_detentionepisode_end_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True, end_level__isnull=True)
+                | Q(ended_on__isnull=False, end_level__in=[0, 1, 2]),
+                name="events_detentionepisode_end_has_level",
             ),
             ExclusionConstraint(
                 name="events_detentionepisode_no_overlap",
@@ -822,15 +846,18 @@ class Release(TimeStampedModel):
         ]
         triggers = [
             # The release ends its episode: the episode's own check then refuses a release
-            # before the arrest, and open placements are closed on the release date.
+            # before the arrest, and open placements are closed on the release date. The
+            # episode's ``end_level`` follows the release's visibility (also when it changes).
             pgtrigger.Trigger(
                 name="release_ends_episode",
                 when=pgtrigger.After,
                 operation=pgtrigger.Insert | pgtrigger.Update,
                 func=(
-                    "UPDATE events_detentionepisode SET ended_on = NEW.released_on,"
-                    " end_reason = 'release' WHERE id = NEW.episode_id"
-                    " AND (ended_on IS DISTINCT FROM NEW.released_on OR end_reason <> 'release');"
+                    "UPDATE events_detentionepisode SET ended_on = NEW.released_on,"  # noqa: S608
+                    f" end_reason = 'release', end_level = {level_sql('NEW.visibility')}"
+                    " WHERE id = NEW.episode_id AND (ended_on IS DISTINCT FROM NEW.released_on"
+                    " OR end_reason <> 'release'"
+                    f" OR end_level IS DISTINCT FROM {level_sql('NEW.visibility')});"
                     " UPDATE events_custodyplacement SET ended_on = NEW.released_on"
                     " WHERE episode_id = NEW.episode_id AND (ended_on IS NULL"
                     " OR ended_on > NEW.released_on) AND started_on <= NEW.released_on;"
@@ -842,8 +869,9 @@ class Release(TimeStampedModel):
                 when=pgtrigger.After,
                 operation=pgtrigger.Delete,
                 func=(
-                    "UPDATE events_detentionepisode SET ended_on = NULL, end_reason = ''"
-                    " WHERE id = OLD.episode_id AND end_reason = 'release'; RETURN NULL;"
+                    "UPDATE events_detentionepisode SET ended_on = NULL, end_reason = '',"
+                    " end_level = NULL WHERE id = OLD.episode_id AND end_reason = 'release';"
+                    " RETURN NULL;"
                 ),
             ),
         ]
@@ -897,8 +925,9 @@ class Death(TimeStampedModel):
                     "IF (SELECT person_id FROM events_detentionepisode WHERE id = NEW.episode_id)"  # noqa: S608 (constant)
                     " <> NEW.person_id THEN "
                     + raise_check("A death in custody belongs to the person of its episode.")
-                    + " END IF; UPDATE events_detentionepisode SET ended_on = NEW.died_on,"
-                    " end_reason = 'death' WHERE id = NEW.episode_id;"
+                    + " END IF; UPDATE events_detentionepisode SET ended_on = NEW.died_on,"  # noqa: S608
+                    f" end_reason = 'death', end_level = {level_sql('NEW.visibility')}"
+                    " WHERE id = NEW.episode_id;"
                     " UPDATE events_custodyplacement SET ended_on = NEW.died_on"
                     " WHERE episode_id = NEW.episode_id AND ended_on IS NULL"
                     " AND started_on <= NEW.died_on; RETURN NULL;"

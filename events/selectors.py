@@ -16,6 +16,14 @@ Rules (for person P on date D):
   arrest; *released and expelled* if the last transfer leg by D took them to another country
   than the one that held them; otherwise *released*.
 - Episodes, none begun by D: *not detained*. No episode at all: *unknown*.
+
+One visibility rule, also for derived facts: every function takes the viewer's ``tier``
+(default staff: every record) and reads only the records that tier sees (their own visibility,
+``prisoners.visibility.own_visibility_filter``; the person is the caller's business). An
+episode's end counts only for a tier that sees the release or death that ended it
+(``DetentionEpisode.end_level``); for the others the episode lasts until the next arrest they
+see, or is still open (``episode_end``), and a placement cut by that end is open too
+(``placement_open_on``).
 """
 
 from __future__ import annotations
@@ -45,8 +53,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from prisoners.models import Person
+from prisoners.visibility import Tier, own_visibility_filter
 
 from .models import (
+    Charge,
     CourtDecision,
     CustodyPlacement,
     Death,
@@ -73,49 +83,145 @@ class Status(models.TextChoices):
 IN_CUSTODY = (Status.PRE_TRIAL, Status.IMPRISONED, Status.HOUSE_ARREST)
 
 
-def _episodes_active_on(on: dt.date, person_ref: Any) -> models.QuerySet[DetentionEpisode]:
-    return DetentionEpisode.objects.filter(person=person_ref).filter(
-        Q(arrested_on__isnull=True) | Q(arrested_on__lte=on),
-        Q(ended_on__isnull=True) | Q(ended_on__gt=on),
+def _visible(tier: Tier, prefix: str = "") -> Q:
+    return own_visibility_filter(tier, prefix)
+
+
+def episode_end(tier: Tier = Tier.STAFF) -> Any:
+    """The end of a ``DetentionEpisode`` row as ``tier`` sees it (an expression).
+
+    Its ``ended_on`` when the tier sees the release or death that ended it; otherwise the next
+    arrest of the person that the tier sees (a later arrest implies a release before it), else
+    none: still open for that tier.
+    """
+    if tier >= Tier.STAFF:
+        return F("ended_on")
+    next_arrest = (
+        DetentionEpisode.objects.filter(
+            _visible(tier),
+            person=OuterRef("person_id"),
+            arrested_on__gt=Coalesce(OuterRef("arrested_on"), Value(dt.date.min)),
+        )
+        .order_by()
+        .values("person")
+        .annotate(first=models.Min("arrested_on"))
+        .values("first")
+    )
+    return Case(
+        When(ended_on__isnull=True, then=Value(None)),
+        When(end_level__lte=int(tier), then=F("ended_on")),
+        default=Subquery(next_arrest),
+        output_field=models.DateField(),
     )
 
 
-def _placement_on(on: dt.date) -> models.QuerySet[CustodyPlacement]:
+def episodes_seen(tier: Tier = Tier.STAFF) -> Annotated:
+    """The episodes ``tier`` sees, with ``end_seen``: their end as the tier sees it."""
+    return DetentionEpisode.objects.filter(_visible(tier)).annotate(end_seen=episode_end(tier))
+
+
+def held_on(on: dt.date) -> Q:
+    """On ``episodes_seen``: begun by ``on`` (or an unknown arrest date) and not ended by it."""
+    return Q(Q(arrested_on__isnull=True) | Q(arrested_on__lte=on)) & Q(
+        Q(end_seen__isnull=True) | Q(end_seen__gt=on)
+    )
+
+
+def placement_open_on(on: dt.date, tier: Tier = Tier.STAFF) -> Q:
+    """On ``CustodyPlacement``: not ended by ``on`` as ``tier`` sees it. A placement cut by its
+    episode's end (``ended_on`` the same day) is open for a tier that does not see that end."""
+    condition = Q(ended_on__isnull=True) | Q(ended_on__gt=on)
+    if tier < Tier.STAFF:
+        condition |= Q(ended_on=F("episode__ended_on"), episode__end_level__gt=int(tier))
+    return condition
+
+
+def placement_end_seen(placement: CustodyPlacement, tier: Tier) -> dt.date | None:
+    """A loaded placement's end as ``tier`` sees it (see ``placement_open_on``)."""
+    episode = placement.episode
+    if (
+        placement.ended_on is not None
+        and placement.ended_on == episode.ended_on
+        and episode.end_level is not None
+        and episode.end_level > tier
+    ):
+        return None
+    return placement.ended_on
+
+
+def episode_end_seen(episode: DetentionEpisode, tier: Tier) -> bool:
+    """Whether ``tier`` sees the end of a loaded episode (its ``ended_on`` and ``end_reason``)."""
+    return episode.end_level is not None and episode.end_level <= tier
+
+
+def _episodes_active_on(
+    on: dt.date, person_ref: Any, tier: Tier
+) -> models.QuerySet[DetentionEpisode]:
+    # One at most for staff (episodes of a person never overlap); for a lower tier an episode
+    # whose end it does not see lasts until the next arrest it sees: the latest arrest first.
     return (
-        CustodyPlacement.objects.filter(episode=OuterRef("custody_episode_id"), started_on__lte=on)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on))
+        episodes_seen(tier)
+        .filter(person=person_ref)
+        .filter(held_on(on))
+        .order_by(F("arrested_on").desc(nulls_last=True), "-id")
+    )
+
+
+def _placement_on(on: dt.date, tier: Tier) -> models.QuerySet[CustodyPlacement]:
+    return (
+        CustodyPlacement.objects.filter(_visible(tier))
+        .filter(episode=OuterRef("custody_episode_id"), started_on__lte=on)
+        .filter(placement_open_on(on, tier))
         .order_by("-started_on", "-id")
     )
 
 
-def _leg_date() -> Any:
-    return Coalesce("transferred_on", "release__released_on")
+def _leg_date(tier: Tier) -> Any:
+    """A transfer leg's day: its own, else its release's (if the tier sees the release)."""
+    if tier >= Tier.STAFF:
+        return Coalesce("transferred_on", "release__released_on")
+    return Coalesce(
+        "transferred_on",
+        Case(
+            When(_visible(tier, "release__"), then=F("release__released_on")),
+            default=Value(None),
+            output_field=models.DateField(),
+        ),
+    )
 
 
-def with_status(queryset: models.QuerySet[Person], on: dt.date) -> Annotated:
-    """Annotate persons with ``status``, ``status_country_id`` and ``status_place_id`` on ``on``."""
-    sentenced = CourtDecision.objects.filter(
-        episode=OuterRef("custody_episode_id"), kind__in=CourtDecision.TERM_KINDS
-    ).filter(Q(decided_on__isnull=True) | Q(decided_on__lte=on))
-    last_episode = DetentionEpisode.objects.filter(
-        person=OuterRef("pk"), ended_on__lte=on
-    ).order_by("-ended_on", "-id")
+def with_status(
+    queryset: models.QuerySet[Person], on: dt.date, tier: Tier = Tier.STAFF
+) -> Annotated:
+    """Annotate persons with ``status``, ``status_country_id`` and ``status_place_id`` on ``on``,
+    from the records ``tier`` sees."""
+    sentenced = (
+        CourtDecision.objects.filter(_visible(tier))
+        .filter(episode=OuterRef("custody_episode_id"), kind__in=CourtDecision.TERM_KINDS)
+        .filter(Q(decided_on__isnull=True) | Q(decided_on__lte=on))
+    )
+    last_episode = (
+        episodes_seen(tier)
+        .filter(person=OuterRef("pk"), end_seen__lte=on)
+        .order_by("-end_seen", "-id")
+    )
     last_leg = (
-        Transfer.objects.filter(person=OuterRef("pk"))
-        .annotate(leg_on=_leg_date())
+        Transfer.objects.filter(_visible(tier))
+        .filter(person=OuterRef("pk"))
+        .annotate(leg_on=_leg_date(tier))
         .filter(leg_on__lte=on, leg_on__gte=OuterRef("last_ended_on"))
         .order_by("-leg_on", "-sequence", "-id")
     )
-    placement = _placement_on(on)
+    placement = _placement_on(on, tier)
     qs = queryset.annotate(
-        custody_episode_id=Subquery(
-            _episodes_active_on(on, OuterRef("pk")).order_by().values("id")[:1]
-        ),
+        custody_episode_id=Subquery(_episodes_active_on(on, OuterRef("pk"), tier).values("id")[:1]),
         last_episode_id=Subquery(last_episode.values("id")[:1]),
-        last_ended_on=Subquery(last_episode.values("ended_on")[:1]),
+        last_ended_on=Subquery(last_episode.values("end_seen")[:1]),
         last_episode_country_id=Subquery(last_episode.values("country_id")[:1]),
         last_release_kind=Subquery(
-            Release.objects.filter(episode=OuterRef("last_episode_id")).values("kind")[:1]
+            Release.objects.filter(_visible(tier))
+            .filter(episode=OuterRef("last_episode_id"))
+            .values("kind")[:1]
         ),
         leg_country_id=Subquery(last_leg.values("to_country_id")[:1]),
         leg_place_id=Subquery(last_leg.values("to_place_id")[:1]),
@@ -127,7 +233,11 @@ def with_status(queryset: models.QuerySet[Person], on: dt.date) -> Annotated:
     return qs.annotate(
         status=Case(
             When(
-                Exists(Death.objects.filter(person=OuterRef("pk"), died_on__lte=on)),
+                Exists(
+                    Death.objects.filter(_visible(tier)).filter(
+                        person=OuterRef("pk"), died_on__lte=on
+                    )
+                ),
                 then=Value(Status.DECEASED),
             ),
             When(
@@ -145,8 +255,8 @@ def with_status(queryset: models.QuerySet[Person], on: dt.date) -> Annotated:
                         ]
                     )
                     | Exists(
-                        DetentionEpisode.objects.filter(
-                            pk=OuterRef("custody_episode_id"), charges__isnull=False
+                        Charge.objects.filter(_visible(tier)).filter(
+                            episode=OuterRef("custody_episode_id")
                         )
                     )
                 ),
@@ -160,7 +270,9 @@ def with_status(queryset: models.QuerySet[Person], on: dt.date) -> Annotated:
             When(Q(last_episode_id__isnull=False) & expelled, then=Value(Status.EXPELLED)),
             When(last_episode_id__isnull=False, then=Value(Status.RELEASED)),
             When(
-                Exists(DetentionEpisode.objects.filter(person=OuterRef("pk"))),
+                Exists(
+                    DetentionEpisode.objects.filter(_visible(tier)).filter(person=OuterRef("pk"))
+                ),
                 then=Value(Status.NOT_DETAINED),
             ),
             default=Value(Status.UNKNOWN),
@@ -190,17 +302,21 @@ def with_status(queryset: models.QuerySet[Person], on: dt.date) -> Annotated:
     )
 
 
-def with_days_in_detention(queryset: models.QuerySet[Person], on: dt.date) -> Annotated:
-    """Annotate ``days_in_detention``: days held across all episodes up to ``on``.
+def with_days_in_detention(
+    queryset: models.QuerySet[Person], on: dt.date, tier: Tier = Tier.STAFF
+) -> Annotated:
+    """Annotate ``days_in_detention``: days held across all episodes up to ``on``, as ``tier``
+    sees them.
 
     Episodes with an unknown arrest date are left out (their length is unknown); partial dates
     count from the first day of their month or year.
     """
     held = (
-        DetentionEpisode.objects.filter(person=OuterRef("pk"), arrested_on__lte=on)
+        episodes_seen(tier)
+        .filter(person=OuterRef("pk"), arrested_on__lte=on)
         .annotate(
             days=Func(
-                Least(Coalesce("ended_on", Value(on)), Value(on)),
+                Least(Coalesce("end_seen", Value(on)), Value(on)),
                 F("arrested_on"),
                 template="(%(expressions)s)",
                 arg_joiner=" - ",
@@ -223,27 +339,41 @@ SELECT (COALESCE(d.term_starts_on, e.arrested_on)
                                              months => COALESCE(x.term_months, 0)::int,
                                              days => COALESCE(x.term_days, 0)::int))
                     FROM events_courtdecision x
-                    WHERE x.episode_id = e.id AND x.kind = 'extension'), interval '0'))::date
+                    WHERE x.episode_id = e.id AND x.kind = 'extension'{x}), interval '0'))::date
 FROM events_detentionepisode e
 JOIN events_courtdecision d ON d.episode_id = e.id
 WHERE e.person_id = prisoners_person.id
   AND d.kind IN ('sentence', 'appeal')
   AND COALESCE(d.term_starts_on, e.arrested_on) IS NOT NULL
-  AND (d.term_years IS NOT NULL OR d.term_months IS NOT NULL OR d.term_days IS NOT NULL)
+  AND (d.term_years IS NOT NULL OR d.term_months IS NOT NULL OR d.term_days IS NOT NULL){e}{d}
 ORDER BY e.arrested_on DESC NULLS LAST, d.decided_on DESC NULLS LAST, d.id DESC
 LIMIT 1
 """
 
+# The visibilities each tier sees, for the constant SQL above (staff: no condition).
+_SEEN_VISIBILITIES = {Tier.PUBLIC: "('public')", Tier.RESEARCHER: "('public', 'researcher')"}
 
-def with_expected_end(queryset: models.QuerySet[Person]) -> Annotated:
-    """Annotate ``expected_end``: the end of term of the latest sentenced episode.
+
+def _expected_end_sql(tier: Tier) -> str:
+    seen = _SEEN_VISIBILITIES.get(tier)
+    if seen is None:
+        return EXPECTED_END_SQL.format(x="", e="", d="")
+    return EXPECTED_END_SQL.format(
+        x=f" AND x.visibility IN {seen}",
+        e=f"\n  AND e.visibility IN {seen}",
+        d=f" AND d.visibility IN {seen}",
+    )
+
+
+def with_expected_end(queryset: models.QuerySet[Person], tier: Tier = Tier.STAFF) -> Annotated:
+    """Annotate ``expected_end``: the end of term of the latest sentenced episode ``tier`` sees.
 
     Term = the last sentence or appeal decision (an appeal replaces the term) plus every later
     extension, counted from ``term_starts_on`` or else from the arrest.
     """
     return queryset.annotate(
-        # A constant statement, no parameters.
-        expected_end=RawSQL(f"({EXPECTED_END_SQL})", (), output_field=models.DateField())  # noqa: S611
+        # A constant statement (one per tier), no parameters.
+        expected_end=RawSQL(f"({_expected_end_sql(tier)})", (), output_field=models.DateField())  # noqa: S611
     )
 
 
@@ -260,12 +390,16 @@ class PersonStatus:
         return str(Status(self.status).label)
 
 
-def person_status(*, person: Person | int, on: dt.date | None = None) -> PersonStatus:
-    """Status, place, days in detention and expected end of term of one person on a date."""
+def person_status(
+    *, person: Person | int, on: dt.date | None = None, tier: Tier = Tier.STAFF
+) -> PersonStatus:
+    """Status, place, days in detention and expected end of term of one person on a date, from
+    the records ``tier`` sees."""
     on = on or timezone.localdate()
     pk = person if isinstance(person, int) else person.pk
+    persons = Person.objects.filter(pk=pk)
     row = (
-        with_expected_end(with_days_in_detention(with_status(Person.objects.filter(pk=pk), on), on))
+        with_expected_end(with_days_in_detention(with_status(persons, on, tier), on, tier), tier)
         .values(
             "status", "status_country_id", "status_place_id", "days_in_detention", "expected_end"
         )
@@ -280,24 +414,33 @@ def person_status(*, person: Person | int, on: dt.date | None = None) -> PersonS
     )
 
 
-def count_in_custody(*, on: dt.date, persons: models.QuerySet[Person] | None = None) -> int:
-    """How many persons were in custody (pre-trial, imprisoned, house arrest) on ``on``.
+def count_in_custody(
+    *,
+    on: dt.date,
+    persons: models.QuerySet[Person] | None = None,
+    tier: Tier = Tier.STAFF,
+) -> int:
+    """How many persons were in custody (pre-trial, imprisoned, house arrest) on ``on``, as
+    ``tier`` sees their events.
 
     Dead persons are not counted; ``persons`` restricts the count (e.g. to what a viewer may see,
     name-withheld persons included).
     """
-    episodes = DetentionEpisode.objects.filter(
-        Q(arrested_on__isnull=True) | Q(arrested_on__lte=on),
-        Q(ended_on__isnull=True) | Q(ended_on__gt=on),
-    ).exclude(person__death__died_on__lte=on)
+    dead = Death.objects.filter(_visible(tier)).filter(died_on__lte=on).values("person_id")
+    episodes = episodes_seen(tier).filter(held_on(on)).exclude(person__in=dead)
     if persons is not None:
         episodes = episodes.filter(person__in=persons)
     return episodes.values("person").distinct().count()
 
 
-def statuses_on(*, on: dt.date, persons: models.QuerySet[Person] | None = None) -> dict[str, int]:
-    """Number of persons per status on a date."""
-    qs = with_status(persons if persons is not None else Person.objects.current(), on)
+def statuses_on(
+    *,
+    on: dt.date,
+    persons: models.QuerySet[Person] | None = None,
+    tier: Tier = Tier.STAFF,
+) -> dict[str, int]:
+    """Number of persons per status on a date, as ``tier`` sees their events."""
+    qs = with_status(persons if persons is not None else Person.objects.current(), on, tier)
     counts = {
         row["status"]: row["n"]
         for row in qs.order_by().values("status").annotate(n=models.Count("id"))
@@ -310,7 +453,13 @@ __all__ = [
     "PersonStatus",
     "Status",
     "count_in_custody",
+    "episode_end",
+    "episode_end_seen",
+    "episodes_seen",
+    "held_on",
     "person_status",
+    "placement_end_seen",
+    "placement_open_on",
     "statuses_on",
     "with_days_in_detention",
     "with_expected_end",

@@ -287,7 +287,7 @@ def release_record(
             visibility=visibility or episode.visibility,
         )
     )
-    episode.refresh_from_db(fields=["ended_on", "end_reason"])
+    episode.refresh_from_db(fields=["ended_on", "end_reason", "end_level"])
     return release
 
 
@@ -310,7 +310,7 @@ def death_record(
         )
     )
     if episode is not None:
-        episode.refresh_from_db(fields=["ended_on", "end_reason"])
+        episode.refresh_from_db(fields=["ended_on", "end_reason", "end_level"])
     return death
 
 

@@ -8,7 +8,11 @@ by D, and they had not died by D. Releases are counted on their day and transfer
 
 What is counted is what the viewer may see (``prisoners.visibility.statistics_filter``): the
 public count name-withheld persons (published, only the name hidden) but not drafts; researchers
-and staff get the counts of their tier.
+and staff get the counts of their tier. Derived facts follow the same rule: an episode's end
+counts for a tier only if it sees the release or death that ended it (``end_level``; otherwise
+the episode lasts until the next arrest the tier sees), a placement cut by that end stays open,
+a death counts for the tiers that see it, and a leg dated by its release only for the tiers that
+see the release (events/migrations/0006_episode_end_level.py).
 
 Speed: the counts are not computed from the events on each request. Database triggers
 (events/migrations/0005_statistics.py) keep ``StatsDelta`` current after every write (at commit,

@@ -10,11 +10,11 @@ batches of ``batch`` persons, each batch one transaction inside one ``audit_cont
 rows that others point to (persons, episodes, court decisions, releases) are taken from their
 sequences in blocks beforehand, so that child rows reference their parents without round trips.
 
-The database rules shape the load order. Episodes go in with ``ended_on`` and ``end_reason``
-already set, so that the release trigger (which ends the episode of a release) finds nothing to
-change, and every placement ends on or before the end of its episode. Within a person, episodes
-and placements never overlap, and the legs of a transfer chain are in date order, the first one
-leaving the country that held the person.
+The database rules shape the load order. Episodes go in with ``ended_on``, ``end_reason`` and
+``end_level`` already set, so that the release trigger (which ends the episode of a release)
+finds nothing to change, and every placement ends on or before the end of its episode. Within a
+person, episodes and placements never overlap, and the legs of a transfer chain are in date
+order, the first one leaving the country that held the person.
 
 Everything generated is marked: persons carry a staff note, deals a ``synthetic-`` slug and
 external identifiers a ``syn-`` value.
@@ -71,6 +71,7 @@ from prisoners.models import (
     Region,
 )
 from prisoners.translit import schemes_for, search_key, variants
+from prisoners.visibility import visibility_tier
 
 AUDIT_REASON = "generate_data: synthetic data for benchmarks"
 SYNTHETIC_NOTE = "Synthetic record for benchmarks (generate_data, seed {seed})."
@@ -835,8 +836,8 @@ T_RECOGNITION = _table(
 T_RISK = _table(AtRiskFlag, "person_id", "kind", "since", "until", "note", "visibility", *STAMPS)
 T_EPISODE = _table(
     DetentionEpisode, "id", "person_id", "country_id", "arrested_on", "arrested_on_precision",
-    "arrest_place_id", "arresting_authority", "ended_on", "end_reason", "summary", "visibility",
-    *STAMPS,
+    "arrest_place_id", "arresting_authority", "ended_on", "end_reason", "end_level", "summary",
+    "visibility", *STAMPS,
 )  # fmt: skip
 T_CHARGE = _table(
     ChargeModel, "episode_id", "article_id", "part", "charged_on", "note", "visibility", *STAMPS
@@ -1301,7 +1302,8 @@ class BatchBuilder:
         self.rows[T_EPISODE.name].append(
             (
                 eid, pid, country, _date(arrested_on), arrest_precision, town,
-                "FSB" if in_russia else rng.choice(AUTHORITIES), _date(end), end_reason, "",
+                "FSB" if in_russia else rng.choice(AUTHORITIES), _date(end), end_reason,
+                None if end is None else int(visibility_tier(ep_visibility)), "",
                 ep_visibility, now, now,
             )
         )  # fmt: skip

@@ -81,6 +81,7 @@ from .models import (
 from .selectors import (
     IN_CUSTODY,
     PersonStatus,
+    placement_end_seen,
     with_days_in_detention,
     with_expected_end,
     with_status,
@@ -547,8 +548,9 @@ def profile_queryset(viewer: Any) -> models.QuerySet[Person]:
 
 
 # The derived status (``events.selectors``) is one large statement: building and compiling it
-# costs Django more CPU than running it. Its SQL depends only on the date, so it is compiled once
-# per day (per process) with a sentinel id, and run with the person's id in the sentinel's place.
+# costs Django more CPU than running it. Its SQL depends only on the date and the viewer's tier
+# (derived facts come from the records that tier sees), so it is compiled once per day and tier
+# (per process) with a sentinel id, and run with the person's id in the sentinel's place.
 _STATUS_COLUMNS = (
     "status",
     "status_country_id",
@@ -557,27 +559,31 @@ _STATUS_COLUMNS = (
     "expected_end",
 )
 _SENTINEL_PK = -987_654_321_987
-_status_sql: dict[dt.date, tuple[str, tuple[Any, ...], tuple[int, ...]]] = {}
+_status_sql: dict[tuple[dt.date, Tier], tuple[str, tuple[Any, ...], tuple[int, ...]]] = {}
 
 
-def _status_statement(on: dt.date) -> tuple[str, tuple[Any, ...], tuple[int, ...]]:
-    cached = _status_sql.get(on)
+def _status_statement(on: dt.date, tier: Tier) -> tuple[str, tuple[Any, ...], tuple[int, ...]]:
+    cached = _status_sql.get((on, tier))
     if cached is None:
         persons = Person.objects.filter(pk=_SENTINEL_PK)
-        query = with_expected_end(with_days_in_detention(with_status(persons, on), on))
+        query = with_expected_end(
+            with_days_in_detention(with_status(persons, on, tier), on, tier), tier
+        )
         sql, params = query.values(*_STATUS_COLUMNS).query.sql_with_params()
         slots = tuple(i for i, value in enumerate(params) if value == _SENTINEL_PK)
         if not slots:  # pragma: no cover (the id is always a parameter)
             raise RuntimeError("the status statement lost its person id")
         cached = (sql, tuple(params), slots)
-        _status_sql.clear()  # keep one day only
-        _status_sql[on] = cached
+        for key in [key for key in _status_sql if key[0] != on]:
+            del _status_sql[key]  # keep one day only
+        _status_sql[(on, tier)] = cached
     return cached
 
 
-def profile_status(*, pk: int, on: dt.date) -> PersonStatus:
-    """``events.selectors.person_status`` of one person, from the precompiled statement."""
-    sql, template, slots = _status_statement(on)
+def profile_status(*, pk: int, on: dt.date, tier: Tier = Tier.STAFF) -> PersonStatus:
+    """``events.selectors.person_status`` of one person as ``tier`` sees it, from the
+    precompiled statement."""
+    sql, template, slots = _status_statement(on, Tier(tier))
     params = list(template)
     for slot in slots:
         params[slot] = pk
@@ -718,7 +724,8 @@ class _Builder:
         if "facility" in f and placement.facility:
             facts.append(Fact(gettext("Facility"), place_name(placement.facility, self.language)))
         started = placement.started_on if "started_on" in f else None
-        ended = placement.ended_on if "ended_on" in f else None
+        # An end cut by a release or death this viewer does not see is not shown either.
+        ended = placement_end_seen(placement, self.tier) if "ended_on" in f else None
         return self.entry(
             placement,
             "placement",
@@ -942,7 +949,7 @@ def person_profile(
     for variant in variants:
         name_citations += evidence.citations_of(variant)
 
-    status = profile_status(pk=person.pk, on=on)
+    status = profile_status(pk=person.pk, on=on, tier=tier)
     return Profile(
         pk=person.pk,
         name=localized_name(person, language, tier),

@@ -498,8 +498,10 @@ def _names_prefetch(tier: Tier, *, primary_only: bool, to_attr: str) -> Prefetch
     )
 
 
-def _with_status_today(queryset: QuerySet[Person]) -> Any:
-    return with_status(queryset, today())
+def _with_status_today(queryset: QuerySet[Person], tier: Tier) -> Any:
+    """The status today, from the records ``tier`` sees (a derived fact follows the visibility
+    rule of the records it is computed from)."""
+    return with_status(queryset, today(), tier)
 
 
 def person_list(*, tier: Tier) -> QuerySet[Person]:
@@ -513,15 +515,15 @@ def person_list(*, tier: Tier) -> QuerySet[Person]:
     )
 
 
-def add_status_today(persons: list[Person]) -> list[Person]:
+def add_status_today(persons: list[Person], tier: Tier) -> list[Person]:
     """Set ``status`` and ``status_country_id`` on a page of persons, in one query.
 
     The status rule (``events.selectors.with_status``) is a dozen correlated subqueries per
     person: run on the page's ids only, never on the rows a sort or an offset passes over.
     """
-    rows = _with_status_today(Person.objects.filter(pk__in=[p.pk for p in persons])).values_list(
-        "pk", "status", "status_country_id"
-    )
+    rows = _with_status_today(
+        Person.objects.filter(pk__in=[p.pk for p in persons]), tier
+    ).values_list("pk", "status", "status_country_id")
     found = {pk: (status, country_id) for pk, status, country_id in rows}
     for person in persons:
         person.status, person.status_country_id = found[person.pk]  # type: ignore[attr-defined]
@@ -578,9 +580,10 @@ def person_detail_queryset(*, tier: Tier) -> Any:
             )
         )
     queryset = _with_status_today(
-        person_queryset(tier).select_related("home_region__country").prefetch_related(*prefetches)
+        person_queryset(tier).select_related("home_region__country").prefetch_related(*prefetches),
+        tier,
     )
-    return with_expected_end(with_days_in_detention(queryset, on))
+    return with_expected_end(with_days_in_detention(queryset, on, tier), tier)
 
 
 @extend_schema_view(
@@ -606,4 +609,4 @@ class PersonViewSet(ReadOnlyApiViewSet):
 
     def paginate_queryset(self, queryset: Any) -> list[Any] | None:
         page = super().paginate_queryset(queryset)
-        return add_status_today(list(page)) if page else page
+        return add_status_today(list(page), self.tier) if page else page

@@ -1310,7 +1310,7 @@ class _Writer:
         elif row.status == Status.RELEASED and release.kind == Release.Kind.HOUSE_ARREST:
             values["kind"] = Release.Kind.OTHER
         if self.upsert(release, row, values):
-            episode.refresh_from_db(fields=["ended_on", "end_reason"])
+            episode.refresh_from_db(fields=["ended_on", "end_reason", "end_level"])
             changes.append(f"release: {released.text}, {release.get_kind_display()}")
 
 

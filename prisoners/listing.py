@@ -6,8 +6,16 @@ lists of facts (articles, deals, recognitions, years of detention, risks) a face
 Nothing here writes it, except ``prepare``, which every read calls first: it refreshes the
 persons written earlier in the same transaction and the rows whose ``valid_until`` has come.
 
-The status on another day than today (``on=``) is computed with ``events.selectors.with_status``
-for the rows the other filters leave, one person at a time; see ``status_on``.
+The status on another day than today (``on=``) is computed with ``prisoners_listing_status``
+(the SQL form of ``events.selectors.with_status``) for the rows the other filters leave, one
+person at a time; see ``status_on``.
+
+Derived facts follow the one visibility rule: a row is shared by every viewer who may see the
+person listed, so its status, places, dates and days are computed from the records that the
+lowest such tier sees, the tier of the person's own visibility (migration
+``prisoners/0006_listing_tiers``). A published person's row is the public derivation for every
+viewer, researchers and staff included; they see their own tier's derivation on the profile and
+in the API. Lists of facts (articles, deals, ...) keep a level per fact and are read per tier.
 
 Facet counts are one SQL statement over the filtered rows (``facet_counts``), cached until a
 write to the events or persons commits. Above ``LISTING_EXACT_COUNT_LIMIT`` expected rows the
@@ -32,7 +40,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from events.models import CriminalArticle, ReleaseDeal
-from events.selectors import Status, with_status
+from events.selectors import Status
 
 from .models import AtRiskFlag, Country, Organisation, Person, PersonListing, Place, Region
 from .selectors import localized_name, names_prefetch
@@ -162,7 +170,7 @@ STATUS_ON_SQL = (
 
 
 def status_on(on: dt.date) -> RawSQL:
-    """The status of the row's person on ``on``.
+    """The status of the row's person on ``on``, from the records of the row's tier.
 
     ``prisoners_listing_status`` is ``events.selectors.with_status`` written as one set-based
     query (the snapshot's own rule; tests compare both on many days); per person it costs a
@@ -437,12 +445,16 @@ def _read_counts(result: dict[str, Any], today: dt.date) -> FacetCounts:
 
 
 def statuses_of(ids: Sequence[int], on: dt.date) -> dict[int, str]:
-    """The status on ``on`` of these persons (one query)."""
+    """The status on ``on`` of these persons (one query), by the rule of the rows (each from
+    the records of its person's tier, as ``status_on`` filters them)."""
     if not ids:
         return {}
-    return dict(
-        with_status(Person.objects.filter(pk__in=ids).order_by(), on).values_list("pk", "status")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT person_id, status FROM prisoners_listing_status(%s::bigint[], %s::date)",
+            [list(ids), on],
+        )
+        return dict(cursor.fetchall())
 
 
 def rebuild(*, batch: int = 20_000) -> int:

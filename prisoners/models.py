@@ -53,13 +53,13 @@ class VisibilityQuerySet(models.QuerySet[Any]):
         return self.filter(record_filter(self.model, viewer))
 
 
-def visibility_field() -> models.CharField[str, str]:
+def visibility_field(*, indexed: bool = True) -> models.CharField[str, str]:
     return models.CharField(
         _("visibility"),
         max_length=12,
         choices=Visibility.choices,
         default=Visibility.DRAFT,
-        db_index=True,
+        db_index=indexed,
         help_text=_("Draft records are seen by staff only. Publish only what is safe to show."),
     )
 
@@ -420,7 +420,10 @@ class NameVariant(TimeStampedModel):
         help_text=_("The romanisation schemes that give this spelling, if generated."),
     )
     generated = models.BooleanField(_("generated"), default=False)
-    visibility = visibility_field()
+    # Not indexed: nearly every spelling is public, name lookups go through the search_key
+    # indexes, and at ten million rows a btree on three values only costs writes and tempts
+    # the planner into reading every public spelling instead of the trigram index.
+    visibility = visibility_field(indexed=False)
 
     objects = NameVariantQuerySet.as_manager()
 
@@ -653,6 +656,11 @@ class PersonListing(models.Model):
     Lists of facts (articles, deals, recognitions, years of detention, risks) are stored as
     ``id * 4 + level``, ``level`` being the lowest tier that sees the fact's record (0 public,
     1 researchers, 2 staff), so that one GIN index answers every tier.
+
+    The derived facts of a row (status, places, detention dates, days) are one value for every
+    viewer who may see the person listed: they are computed from the records that the lowest of
+    them sees, the tier of the person's own ``visibility`` (``with_status(..., tier=...)``). A
+    published person's row is the public derivation, also for researchers and staff.
     """
 
     person = models.OneToOneField(
@@ -678,7 +686,7 @@ class PersonListing(models.Model):
     home_region = models.ForeignKey(
         Region, on_delete=models.DO_NOTHING, null=True, related_name="+", db_constraint=False
     )
-    # Derived on ``as_of``, as events.selectors.with_status.
+    # Derived on ``as_of``, as events.selectors.with_status for the tier of ``visibility``.
     status = models.CharField(max_length=20)
     country_now = models.ForeignKey(
         Country, on_delete=models.DO_NOTHING, null=True, related_name="+", db_constraint=False

@@ -51,7 +51,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import NameVariant, Person
 from .selectors import localized_name, names_prefetch
 from .translit import detect_language, search_key
-from .visibility import viewer_tier, visible_fields
+from .visibility import Tier, viewer_tier, visible_fields
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -585,14 +585,15 @@ def _search_rows(
 
 
 # The status statement (``events.selectors.with_status``) is large: Django takes longer to
-# compile it than PostgreSQL to run it for a page. Compiled once a day per process, with the
-# page's ids as one array parameter.
-_STATUS_SQL: dict[dt.date, tuple[str, tuple[Any, ...], int]] = {}
+# compile it than PostgreSQL to run it for a page. Compiled once a day and tier per process,
+# with the page's ids as one array parameter.
+_STATUS_SQL: dict[tuple[dt.date, Tier], tuple[str, tuple[Any, ...], int]] = {}
 
 
-def _statuses(ids: list[int], on: dt.date) -> dict[int, str]:
-    """``events.selectors.with_status`` of these persons on ``on`` (ids already visible)."""
-    cached = _STATUS_SQL.get(on)
+def _statuses(ids: list[int], on: dt.date, tier: Tier) -> dict[int, str]:
+    """``events.selectors.with_status`` of these persons on ``on`` (ids already visible), from
+    the records ``tier`` sees."""
+    cached = _STATUS_SQL.get((on, tier))
     if cached is None:
         from events.selectors import with_status
 
@@ -600,11 +601,13 @@ def _statuses(ids: list[int], on: dt.date) -> dict[int, str]:
         persons = Person.objects.filter(
             RawSQL('"prisoners_person"."id" = ANY(%s)', (marker,), output_field=BooleanField())
         )
-        sql, params = with_status(persons, on).values_list("pk", "status").query.sql_with_params()
+        query = with_status(persons, on, tier).values_list("pk", "status").query
+        sql, params = query.sql_with_params()
         slot = next(i for i, value in enumerate(params) if value is marker)
         cached = (sql, tuple(params), slot)
-        _STATUS_SQL.clear()  # one day at a time
-        _STATUS_SQL[on] = cached
+        for key in [key for key in _STATUS_SQL if key[0] != on]:
+            del _STATUS_SQL[key]  # one day at a time
+        _STATUS_SQL[(on, tier)] = cached
     statement, template, slot = cached
     values = list(template)
     values[slot] = list(ids)
@@ -653,7 +656,7 @@ def person_search(
         .select_related("home_region")
         .prefetch_related(names_prefetch(tier))
     }
-    statuses = _statuses(list(persons), on or timezone.localdate()) if with_status else {}
+    statuses = _statuses(list(persons), on or timezone.localdate(), tier) if with_status else {}
     shown = visible_fields(Person, tier)
     for person_id, text, text_language, level, _truncated in rows:
         person = persons.get(person_id)

@@ -217,6 +217,14 @@ def _published(prefix: str, tier: Tier) -> Q:
     return Q(**{f"{prefix}visibility__in": allowed})
 
 
+def own_visibility_filter(viewer: Any, prefix: str = "") -> Q:
+    """A ``Q`` on the record's own ``visibility`` (reached through ``prefix``): what a viewer's
+    tier sees, without the person rule of ``record_filter`` (for events of a person already
+    visible, e.g. in derived facts). Everything for staff."""
+    tier = viewer_tier(viewer)
+    return Q() if tier == Tier.STAFF else _published(prefix, tier)
+
+
 def record_filter(model: type[Model], viewer: Any) -> Q:
     """A ``Q`` selecting the rows of ``model`` that ``viewer`` may see."""
     tier = viewer_tier(viewer)
@@ -334,6 +342,17 @@ def statistics_filter(model: type[Model], viewer: Any) -> Q:
         condition &= Q(**{f"{PERSON_PATHS[label]}__merged_into__isnull": True})
     return condition
 
+
+# --- Derived facts -------------------------------------------------------------------------------
+# A derived fact shown to a viewer (status, where a person is, days in detention, expected end of
+# term, counts) is computed only from the records that viewer's tier sees
+# (``own_visibility_filter``; ``events.selectors`` take a ``tier``). An episode's end counts only
+# for a tier that sees the release or death that ended it (``DetentionEpisode.end_level``);
+# otherwise the episode lasts, for that tier, until the next arrest it sees, or is still open,
+# and a placement cut by that end is open too. The listing snapshot (``PersonListing``) has one
+# row per person for every viewer: its derived facts are those of the tier of the person's own
+# visibility, i.e. the public derivation for a published person, whoever looks (researchers
+# and staff see their own tier's on the profile and in the API).
 
 # --- Listings and exports of persons (issue 3, items 1 and 6) -----------------------------------
 # A person is listed (and exported) for a viewer exactly when the viewer may open their profile:

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "prisoners",
     "events",
+    "prisoners.staff",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # Audit: HistoryMiddleware puts the acting user and the request path into every event's context.
+
+# Staff curation (issue 4): with the four-eyes rule on, the editor who last changed a record
+# may not publish it; another reviewer must.
+TRACKER_FOUR_EYES = env.bool("TRACKER_FOUR_EYES", default=False)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "prisoners:list"

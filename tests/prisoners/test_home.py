@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.conf import settings
 from django.utils import translation
@@ -33,3 +35,15 @@ def test_server_error_page_needs_no_request_context():
     assert "Памылка сервера" in body
     assert "<script" not in body
     assert "http" not in body  # nothing from elsewhere
+
+
+@pytest.mark.django_db
+def test_the_404_page_does_not_repeat_the_address_asked_for(client):
+    """The address may name an unpublished record (a draft deal's slug): the page must be the
+    same whatever was asked for, but for the per-response CSRF token."""
+    first = client.get("/deals/a-draft-deal-slug/")
+    second = client.get("/no-such-page/")
+    assert first.status_code == second.status_code == 404
+    assert "a-draft-deal-slug" not in first.content.decode()
+    csrf = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
+    assert csrf.sub(b"", first.content) == csrf.sub(b"", second.content)

@@ -19,7 +19,7 @@ from events.selectors import Status, with_days_in_detention, with_status
 from prisoners import listing
 from prisoners.models import AtRiskFlag, Country, Person, PersonListing, Visibility
 from prisoners.services import person_create, person_update
-from prisoners.visibility import RESEARCHER_GROUP, Tier
+from prisoners.visibility import RESEARCHER_GROUP, Tier, visibility_tier
 
 pytestmark = pytest.mark.django_db
 
@@ -39,11 +39,17 @@ DEAL_NAMES = {"Maryia Kalesnikava", "Ales Bialiatski", "Viktar Babaryka", "Maryn
 
 
 def derived(on: dt.date) -> dict[int, tuple]:
-    """(status, country, place, days) of every person by events.selectors."""
-    rows = with_days_in_detention(with_status(Person.objects.all(), on), on).values_list(
-        "pk", "status", "status_country_id", "status_place_id", "days_in_detention"
-    )
-    return {pk: tuple(rest) for pk, *rest in rows}
+    """(status, country, place, days) of every person by events.selectors, from the records the
+    tier of the person's own visibility sees (the rule of the listing rows)."""
+    found: dict[int, tuple] = {}
+    for visibility in Visibility.values:
+        tier = visibility_tier(visibility)
+        persons = Person.objects.filter(visibility=visibility)
+        rows = with_days_in_detention(with_status(persons, on, tier), on, tier).values_list(
+            "pk", "status", "status_country_id", "status_place_id", "days_in_detention"
+        )
+        found.update({pk: tuple(rest) for pk, *rest in rows})
+    return found
 
 
 def snapshot(today: dt.date) -> dict[int, tuple]:

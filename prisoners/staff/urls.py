@@ -1,0 +1,42 @@
+"""URLs under ``/staff/``. Every view declares its roles with ``roles.staff_view``; the test
+``tests/staff/test_roles.py`` walks this resolver for every role."""
+
+from django.urls import path
+
+from .views import auth, dashboard, history, review, users
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", dashboard.dashboard_view, name="dashboard"),
+    path("login/", auth.login_view, name="login"),
+    path("login/code/", auth.verify_view, name="verify"),
+    path("login/enrol/", auth.enrol_view, name="enrol"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("terms-ending/", dashboard.terms_ending_view, name="terms-ending"),
+    path("incommunicado/", dashboard.incommunicado_view, name="incommunicado"),
+    path("review/<slug:kind>/", review.review_list_view, name="review-list"),
+    path("review/<slug:kind>/<int:pk>/", review.review_detail_view, name="review-detail"),
+    path(
+        "review/<slug:kind>/<int:pk>/visibility/",
+        review.visibility_view,
+        name="review-visibility",
+    ),
+    path(
+        "history/<slug:app_label>/<slug:model_name>/<int:pk>/",
+        history.history_view,
+        name="history",
+    ),
+    path(
+        "history/<slug:app_label>/<slug:model_name>/<int:pk>/revert/<int:event_id>/",
+        history.revert_view,
+        name="revert",
+    ),
+    path("users/", users.user_list_view, name="user-list"),
+    path("users/new/", users.user_create_view, name="user-create"),
+    path("users/<int:pk>/", users.user_detail_view, name="user-detail"),
+    path(
+        "users/<int:pk>/two-factor/reset/", users.user_reset_device_view, name="user-reset-device"
+    ),
+    path("users/<int:pk>/unlock/", users.user_unlock_view, name="user-unlock"),
+]
