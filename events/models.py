@@ -1039,6 +1039,76 @@ class Transfer(TimeStampedModel):
         return f"{self.from_country.code} → {self.to_country.code}"
 
 
+# --- The deal listing: derived, kept current with the persons' listing --------------------------
+
+
+@derived
+class DealListing(models.Model):
+    """One row per release in a deal: what the deal page counts, sorts and groups on.
+
+    Written only by the database, with the persons' listing (``prisoners_listing_refresh``, as
+    migration 0007 extends it): every write that queues a person for the listing also rewrites
+    the rows of that person's releases, at commit or at ``prisoners_listing_flush`` in the
+    writing transaction (``events.timeline.flush_listing``). Never edit it from Python.
+
+    ``level`` is the lowest tier that sees the release (``visibility.record_filter``: the release
+    and its person published for that tier, the person not merged; otherwise staff only);
+    ``leg_level`` the same for the first leg of its transfer chain (``sequence`` 1), whose
+    destination is ``leg_country``. ``name`` and ``name_withheld`` are the person's.
+    """
+
+    release = models.OneToOneField(
+        Release,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        related_name="deal_listing",
+        db_constraint=False,
+    )
+    deal = models.ForeignKey(
+        ReleaseDeal,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the indexes below start with it
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    level = models.SmallIntegerField()
+    name = models.CharField(max_length=200)
+    name_withheld = models.BooleanField()
+    leg_country = models.ForeignKey(
+        Country,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    leg_level = models.SmallIntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("deal listing row")
+        verbose_name_plural = _("deal listing rows")
+        indexes = [
+            # The identified persons of a deal in the page's order (name, release).
+            models.Index(
+                fields=["deal", "name", "release"],
+                include=["level", "name_withheld"],
+                name="events_deallisting_name",
+            ),
+            # The counts of a deal (identified, withheld, by destination) from the index alone.
+            models.Index(
+                fields=["deal", "level"],
+                include=["name_withheld", "leg_country", "leg_level", "person"],
+                name="events_deallisting_count",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"deal listing of release {self.release_id}"
+
+
 # --- Statistics: derived tables, kept current by database triggers ----------------------------
 #
 # Nothing here is typed in or edited. The triggers of migration 0005 note, after every statement

@@ -1737,7 +1737,12 @@ def analyze_loaded_tables(rows: Counter[str]) -> None:
     their triggers wrote). Without it, until autovacuum comes round (or never, where it is off),
     the planner still sees the tables as nearly empty and picks nested loops over millions of
     rows: a search that takes milliseconds after ANALYZE then takes minutes."""
-    derived = ("prisoners_personlisting", "events_statsfact", "events_statsdelta")
+    derived = (
+        "prisoners_personlisting",
+        "events_deallisting",
+        "events_statsfact",
+        "events_statsdelta",
+    )
     tables = sorted({table for table, count in rows.items() if count} | set(derived))
     known = set(connection.introspection.table_names())
     with connection.cursor() as cursor:

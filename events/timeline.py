@@ -69,6 +69,7 @@ from .models import (
     CourtDecision,
     CustodyPlacement,
     DealDestination,
+    DealListing,
     DealOnwardCountry,
     DealParty,
     Death,
@@ -1120,15 +1121,27 @@ def _where_now(
 # --- Release deals ----------------------------------------------------------------------------
 
 
+def flush_listing() -> None:
+    """Bring the deal listing up to date with this transaction's own writes (others' writes
+    are in it once they commit): ``prisoners_listing_flush`` of the persons' listing."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prisoners_listing_flush()")
+
+
+def deal_listing(deal: Any, tier: Tier) -> models.QuerySet[DealListing]:
+    """The rows of ``deal``'s releases this tier sees (``DealListing.level``: the visibility
+    rule, kept by the database; withheld names included)."""
+    return DealListing.objects.filter(deal=deal, level__lte=int(tier))
+
+
 def _identified(tier: Tier) -> Any:
     """Subquery: the releases of a deal this viewer may see (withheld names included)."""
     return Coalesce(
         Subquery(
-            Release.objects.visible_to(tier)
-            .filter(deal=OuterRef("pk"))
+            deal_listing(OuterRef("pk"), tier)
             .order_by()
             .values("deal")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("pk"))
             .values("n")
         ),
         0,
@@ -1157,6 +1170,7 @@ def deal_list(*, viewer: Any) -> models.QuerySet[ReleaseDeal]:
     """The deals ``viewer`` may see, newest first, with ``identified`` (releases the viewer may
     see) and their reported destinations."""
     tier = viewer_tier(viewer)
+    flush_listing()
     return (
         ReleaseDeal.objects.visible_to(tier)
         .annotate(identified=_identified(tier))
@@ -1300,15 +1314,26 @@ def deal_page(
     if deal is None:
         return None
     fields = FieldRule(tier)
-    releases = Release.objects.visible_to(tier).filter(deal=deal)
+    # Counted, sorted and grouped on the deal listing (one row per release, with its person's
+    # name and the visibility level kept by the database), not on every release of the deal
+    # joined to its episode and person.
+    flush_listing()
+    listed = deal_listing(deal, tier)
     hide_withheld = tier < Tier.STAFF
-    counts = releases.aggregate(
-        identified=Count("id"),
-        withheld=Count("id", filter=Q(episode__person__name_withheld=True)),
+    counts = listed.aggregate(
+        identified=Count("pk"),
+        withheld=Count("pk", filter=Q(name_withheld=True)),
     )
-    named = releases.exclude(episode__person__name_withheld=True) if hide_withheld else releases
+    # (Not also ``deal=deal`` on the release: the planner would take the two for independent
+    # conditions, expect few rows, and read the deal's releases in parallel instead of the
+    # first rows of the name index.)
+    named = Release.objects.visible_to(tier).filter(
+        deal_listing__deal=deal, deal_listing__level__lte=int(tier)
+    )
+    if hide_withheld:
+        named = named.filter(deal_listing__name_withheld=False)
     paginator = Paginator(
-        named.select_related("episode__person").order_by("episode__person__name", "id"),
+        named.select_related("episode__person").order_by("deal_listing__name", "id"),
         DEAL_PERSONS_PER_PAGE,
     )
     # The aggregate above already counted them: spare the paginator its own count.
@@ -1327,13 +1352,13 @@ def deal_page(
         .order_by("release_id", "sequence", "id")
     ):
         legs[leg.release_id].append(leg)
+    # The first legs of the releases this tier sees, where the tier sees the leg too.
     identified_by_country = dict(
-        Transfer.objects.visible_to(tier)
-        .filter(release__in=releases, sequence=1)
+        listed.filter(leg_country__isnull=False, leg_level__lte=int(tier))
         .order_by()
-        .values("to_country")
+        .values("leg_country")
         .annotate(n=Count("person", distinct=True))
-        .values_list("to_country", "n")
+        .values_list("leg_country", "n")
     )
     destinations: list[DealDestination] = deal.shown_destinations
     parties: list[DealParty] = deal.shown_parties

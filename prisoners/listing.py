@@ -290,9 +290,13 @@ LIST_COUNT = (
 
 
 def _count_sql(inner: str, tier: Tier) -> str:
-    """Count every facet of the rows of ``inner`` (its columns: SCALAR_FACETS, then lists)."""
+    """Count every facet of the rows of ``inner`` (its columns: SCALAR_FACETS, then lists).
+
+    The rows are read once (a materialized CTE) and counted twice from memory: scalars by
+    grouping sets, lists unnested. Read twice, a filter whose rows are spread over the whole
+    table (e.g. an unknown birth year) cost two passes over its heap."""
     columns = ", ".join((*SCALAR_FACETS, *LIST_COLUMNS))
-    rows = f"({inner}) AS f ({columns})"
+    rows = "f"
     scalars = ", ".join(SCALAR_FACETS)
     sets = ", ".join(f"({name})" for name in SCALAR_FACETS)
     lists = " UNION ALL ".join(
@@ -300,6 +304,7 @@ def _count_sql(inner: str, tier: Tier) -> str:
         for number, column in enumerate(LIST_COLUMNS)
     )
     return f"""
+    WITH f ({columns}) AS MATERIALIZED ({inner})
     SELECT json_build_object(
         'scalars', (
             SELECT coalesce(json_agg(json_build_array(g, {scalars}, n)), '[]'::json) FROM (

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, TextField
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -393,6 +393,16 @@ class NameVariantKind(models.TextChoices):
     PSEUDONYM = "pseudonym", _("Pseudonym")
 
 
+class SurnameFirst(Func):
+    """``search_key`` with its last word put first: ``"maryia kalesnikava"`` ->
+    ``"kalesnikava maryia kalesnikava"``. With ``search_key`` itself, a btree (pattern
+    operators) on it finds a name by its first or its last word, whole or begun, in any
+    collation, and stops after the rows a page needs (``prisoners.search``)."""
+
+    template = "(split_part(%(expressions)s::text, ' ', -1) || ' ' || %(expressions)s::text)"
+    output_field = TextField()
+
+
 @tracked()
 class NameVariant(TimeStampedModel):
     Script = NameVariantScript
@@ -436,6 +446,18 @@ class NameVariant(TimeStampedModel):
             GinIndex(
                 OpClass(Upper("search_key"), name="gin_trgm_ops"),
                 name="prisoners_namevariant_trgm",
+            ),
+            # The word indexes of ``prisoners.search`` (``word_indexes_declared``): a name by
+            # its first or last word, whole or begun, and one slip away, in btree range scans
+            # that stop after the rows a page needs, whatever the number of namesakes.
+            models.Index(
+                fields=["search_key"],
+                opclasses=["varchar_pattern_ops"],
+                name="prisoners_name_key_prefix",
+            ),
+            models.Index(
+                OpClass(SurnameFirst("search_key"), name="text_pattern_ops"),
+                name="prisoners_name_surname_key",
             ),
         ]
         constraints = [

@@ -42,13 +42,14 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import BooleanField, Func, QuerySet, TextField
+from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import NameVariant, Person
+from .models import SurnameFirst as SurnameFirst  # the expression of the surname index
 from .selectors import localized_name, names_prefetch
 from .translit import detect_language, search_key
 from .visibility import Tier, viewer_tier, visible_fields
@@ -411,17 +412,7 @@ def _trigram_groups(s: _Search) -> list[Group]:
 # --- Access through word btree indexes (once the model declares them) -----------------------
 
 
-class SurnameFirst(Func):
-    """``search_key`` with its last word put first: ``"maryia kalesnikava"`` ->
-    ``"kalesnikava maryia kalesnikava"``. With ``search_key`` itself, a btree (pattern
-    operators) on it finds a name by its first or its last word, whole or begun, in any
-    collation, and stops after the rows a page needs."""
-
-    template = "(split_part(%(expressions)s::text, ' ', -1) || ' ' || %(expressions)s::text)"
-    output_field = TextField()
-
-
-WORD_INDEXES = ("prisoners_namevariant_key_prefix", "prisoners_namevariant_surname_key")
+WORD_INDEXES = ("prisoners_name_key_prefix", "prisoners_name_surname_key")
 
 
 def word_indexes_declared() -> bool:

@@ -192,7 +192,9 @@ def viewer_tier(viewer: Any) -> Tier:
         return viewer
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return Tier.PUBLIC
-    if viewer.is_staff:
+    # A staff session that has not passed the second factor gets no staff tier
+    # (prisoners.staff.middleware).
+    if viewer.is_staff and not getattr(viewer, "two_factor_pending", False):
         return Tier.STAFF
     if viewer.groups.filter(name=RESEARCHER_GROUP).exists():
         return Tier.RESEARCHER

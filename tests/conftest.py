@@ -40,3 +40,13 @@ def audited():  # type: ignore[no-untyped-def]
 
     with audit_context(reason="test"):
         yield
+
+
+@pytest.fixture
+def admin_client(db, admin_user):  # type: ignore[no-untyped-def]
+    """pytest-django's admin client, with the staff second factor passed."""
+    from django.test import Client
+
+    from tests.second_factor import pass_second_factor
+
+    return pass_second_factor(Client(), admin_user)

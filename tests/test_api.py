@@ -18,6 +18,7 @@ from events.models import Release, ReleaseDeal, Transfer
 from prisoners.models import AtRiskFlag, Country, NameVariant, Person, Visibility
 from prisoners.services import name_variant_add, person_create, person_update
 from prisoners.visibility import NAME_WITHHELD, RESEARCHER_GROUP
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -109,9 +110,7 @@ def researcher_client():
 
 @pytest.fixture
 def staff_client(admin_user):
-    client = Client()
-    client.force_login(admin_user)
-    return client
+    return pass_second_factor(Client(), admin_user)
 
 
 API_URLS = [

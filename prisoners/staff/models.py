@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from prisoners.audit import tracked
 from prisoners.models import TimeStampedModel, choice_check
 
 
@@ -85,3 +86,47 @@ class LoginLockout(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.username} until {self.locked_until:%Y-%m-%d %H:%M}"
+
+
+@tracked()
+class DuplicateDismissal(TimeStampedModel):
+    """Two persons a staff member found not to be the same person: never suggested again.
+
+    The pair is stored once, the lower id first. Written in ``audit_context`` with the reason.
+    """
+
+    person_low = models.ForeignKey(
+        "prisoners.Person", on_delete=models.CASCADE, related_name="+", verbose_name=_("person")
+    )
+    person_high = models.ForeignKey(
+        "prisoners.Person",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("other person"),
+    )
+    reason = models.TextField(_("reason"))
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dismissed by"),
+    )
+
+    class Meta:
+        verbose_name = _("dismissed duplicate")
+        verbose_name_plural = _("dismissed duplicates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person_low", "person_high"], name="staff_duplicatedismissal_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(person_low__lt=models.F("person_high")),
+                name="staff_duplicatedismissal_ordered",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="staff_duplicatedismissal_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"persons {self.person_low_id} and {self.person_high_id} differ"

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from .views import auth, dashboard, history, review, users
+from .views import auth, dashboard, deal_entry, duplicates, history, review, users
 
 app_name = "staff"
 
@@ -32,6 +32,10 @@ urlpatterns = [
         history.revert_view,
         name="revert",
     ),
+    path("deals/new/", deal_entry.deal_entry_view, name="deal-entry"),
+    path("duplicates/", duplicates.duplicates_view, name="duplicates"),
+    path("duplicates/dismiss/", duplicates.dismiss_view, name="duplicates-dismiss"),
+    path("duplicates/merge/", duplicates.merge_view, name="merge"),
     path("users/", users.user_list_view, name="user-list"),
     path("users/new/", users.user_create_view, name="user-create"),
     path("users/<int:pk>/", users.user_detail_view, name="user-detail"),

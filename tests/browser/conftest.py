@@ -62,7 +62,8 @@ def chromium_path() -> str:
     return path
 
 
-# Apps whose rows the flush's post_migrate recreates, or that hold history and sessions.
+# Apps whose rows the flush's post_migrate recreates, or that hold history and sessions. The
+# groups (roles, created by migrations) are kept: a later test in the same worker needs them.
 NOT_REFERENCE_APPS = {"contenttypes", "auth", "sessions", "admin", "pghistory"}
 
 
@@ -74,7 +75,7 @@ def _reference_models() -> list[type[Any]]:
     chosen = [
         model
         for model in apps.get_models()
-        if model._meta.app_label not in NOT_REFERENCE_APPS
+        if (model._meta.app_label not in NOT_REFERENCE_APPS or model._meta.label == "auth.Group")
         and model._meta.managed
         and not model._meta.proxy
         and not issubclass(model, Event)

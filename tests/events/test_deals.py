@@ -7,13 +7,14 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from events import demo as story
 from events import timeline
-from events.models import ReleaseDeal, Transfer
+from events.models import Release, ReleaseDeal, Transfer
 from events.services import (
     cite,
     deal_create,
@@ -25,7 +26,9 @@ from events.services import (
     transfer_add,
 )
 from prisoners.models import Country, Person, Visibility
-from prisoners.services import person_create
+from prisoners.services import person_create, person_update
+from prisoners.visibility import Tier
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +37,7 @@ PUBLIC = Visibility.PUBLIC
 
 @pytest.fixture
 def staff_client(admin_user):  # type: ignore[no-untyped-def]
-    signed_in = Client()
-    signed_in.force_login(admin_user)
-    return signed_in
+    return pass_second_factor(Client(), admin_user)
 
 
 def deal_url(slug: str = story.DEAL_SLUG) -> str:
@@ -240,3 +241,91 @@ def test_deal_list_queries_do_not_grow(client, audited, django_assert_num_querie
         html = get(client, reverse("events:deal-list"))
     assert "13 reported, 3 identified" in text(html)
     assert len(first.captured_queries) <= 8
+
+
+# --- The deal listing stays right after writes ----------------------------------------------------
+
+
+def figures_from_events(deal: ReleaseDeal, tier: Tier) -> dict[str, object]:
+    """What the deal page showed when it counted every release joined to its person."""
+    releases = Release.objects.visible_to(tier).filter(deal=deal)
+    named = (
+        releases if tier == Tier.STAFF else releases.exclude(episode__person__name_withheld=True)
+    )
+    return {
+        "identified": releases.count(),
+        "withheld": releases.filter(episode__person__name_withheld=True).count()
+        if tier < Tier.STAFF
+        else 0,
+        "persons": [
+            reverse("prisoners:detail", args=[pk])
+            for pk in named.order_by("episode__person__name", "id").values_list(
+                "episode__person", flat=True
+            )
+        ],
+        "by_country": sorted(
+            Transfer.objects.visible_to(tier)
+            .filter(release__in=releases, sequence=1)
+            .order_by()
+            .values("to_country__code")
+            .annotate(n=Count("person", distinct=True))
+            .values_list("to_country__code", "n")
+        ),
+    }
+
+
+def figures_on_page(deal: ReleaseDeal, tier: Tier) -> dict[str, object]:
+    page = timeline.deal_page(slug=deal.slug, viewer=tier, language="en")
+    assert page is not None
+    return {
+        "identified": page.identified,
+        "withheld": page.withheld,
+        "persons": [person.url for person in page.persons.object_list],
+        "by_country": sorted((d.code, d.identified) for d in page.destinations if d.identified),
+    }
+
+
+def assert_figures(deal: ReleaseDeal) -> None:
+    for tier in Tier:
+        assert figures_on_page(deal, tier) == figures_from_events(deal, tier), tier
+
+
+def test_deal_listing_follows_every_write(audited):
+    deal = make_deal("kept", 4)
+    deal_destination_set(deal=deal, country=Country.objects.get(code="LT"), reported_count=2)
+    assert_figures(deal)
+    persons = list(Person.objects.filter(name__startswith="Person kept").order_by("pk"))
+    # The person: unpublished, name withheld, renamed (the page's order), merged.
+    person_update(person=persons[0], visibility=Visibility.RESEARCHER)
+    assert_figures(deal)
+    person_update(person=persons[1], name_withheld=True)
+    assert_figures(deal)
+    person_update(person=persons[2], name="Aaron First Now")
+    assert_figures(deal)
+    first = figures_on_page(deal, Tier.PUBLIC)["persons"]
+    assert first[0] == reverse("prisoners:detail", args=[persons[2].pk])  # type: ignore[index]
+    Person.objects.filter(pk=persons[3].pk).update(merged_into=persons[2])
+    assert_figures(deal)
+    # The release: a draft, taken out of the deal, deleted; a new one.
+    release = Release.objects.get(episode__person=persons[2])
+    release.visibility = Visibility.DRAFT
+    release.save()
+    assert_figures(deal)
+    Release.objects.filter(episode__person=persons[1]).update(deal=None, kind="pardon")
+    assert_figures(deal)
+    Transfer.objects.filter(release__episode__person=persons[0]).delete()
+    Release.objects.filter(episode__person=persons[0]).delete()
+    assert_figures(deal)
+    released_in(deal, "Zed Late Arrival", visibility=PUBLIC)
+    assert_figures(deal)
+    # The first leg: another destination, a draft.
+    leg = Transfer.objects.get(person__name="Zed Late Arrival")
+    leg.to_country = Country.objects.get(code="LT")
+    leg.save()
+    assert_figures(deal)
+    assert figures_on_page(deal, Tier.PUBLIC)["by_country"] == [("LT", 1)]
+    leg.visibility = Visibility.DRAFT
+    leg.save()
+    assert_figures(deal)
+    assert figures_on_page(deal, Tier.PUBLIC)["by_country"] == []
+    assert figures_on_page(deal, Tier.STAFF)["by_country"] != []

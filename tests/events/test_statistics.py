@@ -58,6 +58,7 @@ from prisoners.visibility import (
     visibility_tier,
 )
 from tests.events import factories
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -199,8 +200,7 @@ def viewer(tier: Tier) -> Client:
     user = User.objects.create_user(f"user-{tier.name.lower()}", is_staff=tier == Tier.STAFF)
     if tier == Tier.RESEARCHER:
         user.groups.add(Group.objects.get_or_create(name=RESEARCHER_GROUP)[0])
-    client.force_login(user)
-    return client
+    return pass_second_factor(client, user)
 
 
 def held(

@@ -23,6 +23,7 @@ from prisoners import listing
 from prisoners.models import Person, PersonListing, Place, Visibility
 from prisoners.visibility import Tier
 from tests.events.factories import country, episode, person
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -182,8 +183,9 @@ def test_placement_cut_by_a_draft_release_stays_open_for_the_public():
     assert found[0]["release"] is None
     open_ids = [e["id"] for e in Client().get("/api/events/", {"open": "true"}).json()["results"]]
     assert ep.pk in open_ids
-    staff = Client()
-    staff.force_login(get_user_model().objects.create_user("tiered-staff", is_staff=True))
+    staff = pass_second_factor(
+        Client(), get_user_model().objects.create_user("tiered-staff", is_staff=True)
+    )
     seen = staff.get("/api/events/", {"person": who.pk}).json()["results"][0]
     assert (seen["ended_on"], seen["end_reason"]) == (RELEASE.isoformat(), "release")
     assert seen["placements"][0]["ended_on"] == RELEASE.isoformat()

@@ -44,6 +44,7 @@ from prisoners.models import (
     Visibility,
 )
 from prisoners.services import person_create
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -717,8 +718,7 @@ def staff(username: str = "editor", *, permission: bool = True) -> Any:
 def post_import(user: Any, data: dict[str, Any]) -> Any:
     url = import_url()
     if url is not None:
-        client = Client()
-        client.force_login(user)
+        client = pass_second_factor(Client(), user)
         return client.post(url, data)
     from prisoners.admin_import import csv_import_view  # pragma: no cover
 
@@ -774,8 +774,7 @@ def test_admin_import_page_renders_for_staff():
     url = import_url()
     if url is None:  # pragma: no cover
         pytest.skip("the import URL is not wired into PersonAdmin yet")
-    client = Client()
-    client.force_login(staff())
+    client = pass_second_factor(Client(), staff())
     response = client.get(url)
     assert response.status_code == 200
     assert 'enctype="multipart/form-data"' in response.content.decode()

@@ -20,6 +20,7 @@ from prisoners import listing
 from prisoners.models import AtRiskFlag, Country, Person, PersonListing, Visibility
 from prisoners.services import person_create, person_update
 from prisoners.visibility import RESEARCHER_GROUP, Tier, visibility_tier
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -334,7 +335,7 @@ def test_draft_researcher_only_and_withheld_persons_are_not_listed_for_the_publi
     assert "Withheld" not in body
     client.force_login(researcher)
     assert set(names(page(client))) == DEMO_NAMES | {"Researcher Only"}
-    client.force_login(admin_user)
+    pass_second_factor(client, admin_user)
     assert set(names(page(client))) == DEMO_NAMES | {
         "Researcher Only",
         "Draft Hidden",

@@ -33,6 +33,7 @@ from events.timeline import person_profile
 from prisoners.models import Country, Organisation, Person, Place, Recognition, Visibility
 from prisoners.services import person_create, person_update
 from prisoners.visibility import NAME_WITHHELD, RESEARCHER_GROUP, Tier
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +57,7 @@ def researcher_client(researcher):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def staff_client(admin_user):  # type: ignore[no-untyped-def]
-    signed_in = Client()
-    signed_in.force_login(admin_user)
-    return signed_in
+    return pass_second_factor(Client(), admin_user)
 
 
 def person(name: str) -> Person:
