@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Source
 from prisoners.models import Visibility
 
+from .records import DATABASE_SET_FIELDS
 from .security import ACCOUNT_ROLES, RESEARCHER
 from .totp import DIGITS
 
@@ -169,3 +173,103 @@ class AccountUpdateForm(forms.Form):
         required=False,
         help_text=_("Deactivate rather than delete: the history keeps the name."),
     )
+
+
+# --- Claims: what each source says a field's value is ---------------------------------------------
+
+CLAIM_SOURCE_MISSING = _("Give a source: the number or URL of one entered, or a new URL and title.")
+CLAIM_SOURCE_BOTH = _("Give either a source already entered or a new one, not both.")
+CLAIM_TITLE_MISSING = _("Give the title of the new source.")
+CLAIM_FIELD_NOT_CLAIMABLE = _("Claims cannot be made about this field.")
+CLAIM_UNKNOWN = _("This record has no such claim.")
+# Set by the database or by other pages (publication), never by a claim.
+NOT_CLAIMABLE = frozenset({"visibility", "created_at", "updated_at"})
+
+
+def claimable_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    """The fields of ``model`` a claim may be about: the concrete fields ``claim_add`` accepts,
+    but not the primary key, the fields the database sets, visibility or bookkeeping."""
+    database_set = DATABASE_SET_FIELDS.get(model._meta.label, frozenset())
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key
+        and f.editable
+        and f.name not in NOT_CLAIMABLE
+        and f.name not in database_set
+    ]
+
+
+def json_value(value: Any) -> Any:
+    """A field's cleaned value as the claim stores it (JSON): dates and the like as text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+class ClaimForm(AuditForm):
+    """A claim about one field of a record, from a source already entered or a new one."""
+
+    field_order = ["field_name", "value", "source", "new_source_url", "new_source_title"]
+
+    field_name = forms.ChoiceField(label=_("Field"))
+    value = forms.CharField(label=_("Claimed value"), max_length=5000)
+    new_source_url = forms.URLField(
+        label=_("Or a new source: URL"), max_length=1000, required=False, assume_scheme="https"
+    )
+    new_source_title = forms.CharField(
+        label=_("Title of the new source"), max_length=500, required=False
+    )
+    quote = forms.CharField(
+        label=_("Quote"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, model: type[models.Model], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.model_fields = {f.name: f for f in claimable_fields(model)}
+        field_name: Any = self.fields["field_name"]
+        field_name.choices = [
+            (name, str(f.verbose_name).capitalize()) for name, f in self.model_fields.items()
+        ]
+        self.fields["source"].label = _("Source")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        name, raw = data.get("field_name"), data.get("value")
+        if name and raw is not None:
+            model_field = self.model_fields.get(name)
+            if model_field is None:
+                self.add_error("field_name", CLAIM_FIELD_NOT_CLAIMABLE)
+            else:
+                try:
+                    data["value"] = json_value(model_field.clean(raw.strip(), None))
+                except ValidationError as error:
+                    self.add_error("value", error)
+        existing, url = data.get("source"), data.get("new_source_url")
+        if "source" in data and "new_source_url" in data:
+            if existing is not None and url:
+                self.add_error(None, CLAIM_SOURCE_BOTH)
+            elif existing is None and not url:
+                self.add_error(None, CLAIM_SOURCE_MISSING)
+            elif url and not data.get("new_source_title", "").strip():
+                self.add_error("new_source_title", CLAIM_TITLE_MISSING)
+        return data
+
+
+class ClaimAcceptForm(AuditForm):
+    """Which claim to accept, and why."""
+
+    claim = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, claims: models.QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["source"]  # the claim's own source is recorded
+        self.claims = claims
+
+    def clean_claim(self) -> Any:
+        claim = self.claims.filter(pk=self.cleaned_data["claim"]).first()
+        if claim is None:
+            raise forms.ValidationError(CLAIM_UNKNOWN)
+        return claim

@@ -22,6 +22,12 @@ urlpatterns = [
         review.visibility_view,
         name="review-visibility",
     ),
+    path("review/<slug:kind>/<int:pk>/claims/", review.claim_add_view, name="review-claim-add"),
+    path(
+        "review/<slug:kind>/<int:pk>/claims/accept/",
+        review.claim_accept_view,
+        name="review-claim-accept",
+    ),
     path(
         "history/<slug:app_label>/<slug:model_name>/<int:pk>/",
         history.history_view,

@@ -51,6 +51,8 @@ ROLE_TABLE: dict[str, set[str] | str] = {
     "staff:review-list": ALL_STAFF,
     "staff:review-detail": ALL_STAFF,
     "staff:review-visibility": PUBLISHERS,
+    "staff:review-claim-add": ALL_STAFF,
+    "staff:review-claim-accept": PUBLISHERS,
     "staff:history": ALL_STAFF,
     "staff:revert": PUBLISHERS,
     "staff:duplicates": ALL_STAFF,
