@@ -933,6 +933,18 @@ class Death(TimeStampedModel):
                     " AND started_on <= NEW.died_on; RETURN NULL;"
                 ),
             ),
+            # A death recorded in error and deleted: the episode it ended is open again, as
+            # for a deleted release.
+            pgtrigger.Trigger(
+                name="death_delete_reopens_episode",
+                when=pgtrigger.After,
+                operation=pgtrigger.Delete,
+                func=(
+                    "UPDATE events_detentionepisode SET ended_on = NULL, end_reason = '',"
+                    " end_level = NULL WHERE id = OLD.episode_id AND end_reason = 'death';"
+                    " RETURN NULL;"
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from events.models import (
     Release,
     Transfer,
 )
+from events.selectors import person_status
 from prisoners.models import DatePrecision, ExternalIdentifier, Person, Place
 from tests.events.factories import country, episode, person
 
@@ -239,6 +240,16 @@ def test_death_in_custody_ends_the_episode():
     ep.refresh_from_db()
     assert (ep.ended_on, ep.end_reason) == (D(2022, 2, 2), "death")
     assert Person.objects.filter(death__in_custody=True).count() == 1
+
+
+def test_deleting_a_death_in_custody_reopens_the_episode():
+    ep = episode(arrested_on=D(2021, 1, 10))
+    death = services.death_record(person=ep.person, died_on=D(2022, 2, 2), episode=ep)
+    assert person_status(person=ep.person, on=D(2022, 3, 1)).status == "deceased"
+    death.delete()
+    ep.refresh_from_db()
+    assert (ep.ended_on, ep.end_reason, ep.end_level) == (None, "", None)
+    assert person_status(person=ep.person, on=D(2022, 3, 1)).status != "deceased"
 
 
 def test_arrest_date_cannot_move_after_the_episode_events():
