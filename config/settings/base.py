@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "prisoners",
     "events",
     "prisoners.staff",
+    "events.ingest",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +148,16 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Staff curation (issue 4): with the four-eyes rule on, the editor who last changed a record
 # may not publish it; another reviewer must.
 TRACKER_FOUR_EYES = env.bool("TRACKER_FOUR_EYES", default=False)
+
+# Article import (issue 5). Hosts (name or name:port) that the fetcher may reach although they
+# resolve to a private, loopback or link-local address: for tests and intranet feeds only.
+TRACKER_FETCH_ALLOWED_HOSTS = env.list("TRACKER_FETCH_ALLOWED_HOSTS", default=[])
+TRACKER_FETCH_TIMEOUT = env.float("TRACKER_FETCH_TIMEOUT", default=15.0)
+TRACKER_FETCH_MAX_BYTES = env.int("TRACKER_FETCH_MAX_BYTES", default=5_000_000)
+TRACKER_FETCH_MAX_REDIRECTS = env.int("TRACKER_FETCH_MAX_REDIRECTS", default=5)
+TRACKER_FETCH_RETRIES = env.int("TRACKER_FETCH_RETRIES", default=3)
+TRACKER_FETCH_BACKOFF = env.float("TRACKER_FETCH_BACKOFF", default=1.0)
+TRACKER_FEED_MAX_ENTRIES = env.int("TRACKER_FEED_MAX_ENTRIES", default=100)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "prisoners:list"

@@ -121,15 +121,30 @@ def read_article(path: str | Path) -> Article:
         data = path.read_bytes()
     except OSError as exc:
         raise ArticleError(f"cannot read the file: {exc.strerror or exc}") from exc
-    if not data.strip():
-        raise ArticleError("the file is empty")
-    if len(data) > MAX_BYTES:
-        raise ArticleError(f"the file is larger than {MAX_BYTES} bytes")
-    try:
-        raw = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ArticleError("the file is not UTF-8 text") from exc
+    html = path.suffix.lower() in (".html", ".htm") or None
+    return parse_document(data, str(path), html=html)
+
+
+def parse_document(
+    data: bytes | str, file: str = "", *, html: bool | None = None, charset: str = ""
+) -> Article:
+    """The article in ``data`` (HTML or text, told apart by ``html`` or by its first bytes)."""
+    if isinstance(data, bytes):
+        if not data.strip():
+            raise ArticleError("the file is empty")
+        if len(data) > MAX_BYTES:
+            raise ArticleError(f"the file is larger than {MAX_BYTES} bytes")
+        try:
+            raw = data.decode(charset or "utf-8")
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise ArticleError("the file is not UTF-8 text") from exc
+    else:
+        raw = data
+        if not raw.strip():
+            raise ArticleError("the text is empty")
+        if len(raw) > MAX_BYTES:
+            raise ArticleError(f"the text is longer than {MAX_BYTES} characters")
     if "\x00" in raw:
         raise ArticleError("the file is binary, not text or HTML")
-    is_html = path.suffix.lower() in (".html", ".htm") or _HTML_RE.search(raw[:2000])
-    return from_html(raw, str(path)) if is_html else from_text(raw, str(path))
+    is_html = html if html is not None else bool(_HTML_RE.search(raw[:2000]))
+    return from_html(raw, file) if is_html else from_text(raw, file)

@@ -3,6 +3,8 @@
 
 from django.urls import path
 
+from events.ingest import views as imports
+
 from .views import auth, dashboard, deal_entry, duplicates, history, review, users
 
 app_name = "staff"
@@ -49,4 +51,15 @@ urlpatterns = [
         "users/<int:pk>/two-factor/reset/", users.user_reset_device_view, name="user-reset-device"
     ),
     path("users/<int:pk>/unlock/", users.user_unlock_view, name="user-unlock"),
+    # Article import (events.ingest)
+    path("imports/", imports.imports_view, name="imports"),
+    path("imports/runs/<int:pk>/", imports.run_view, name="import-run"),
+    path("imports/runs/<int:pk>/progress/", imports.run_progress_view, name="import-progress"),
+    path("imports/feeds/", imports.feeds_view, name="import-feeds"),
+    path("imports/feeds/new/", imports.feed_create_view, name="import-feed-create"),
+    path("imports/feeds/<int:pk>/", imports.feed_view, name="import-feed"),
+    path("imports/feeds/<int:pk>/poll/", imports.feed_poll_view, name="import-feed-poll"),
+    path("imports/articles/<int:pk>/", imports.article_view, name="import-article"),
+    path("proposals/", imports.proposals_view, name="proposals"),
+    path("proposals/<int:pk>/", imports.proposal_view, name="proposal"),
 ]

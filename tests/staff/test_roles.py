@@ -64,6 +64,26 @@ ROLE_TABLE: dict[str, set[str] | str] = {
     "staff:user-detail": {ADMIN},
     "staff:user-reset-device": {ADMIN},
     "staff:user-unlock": {ADMIN},
+    "staff:imports": ALL_STAFF,
+    "staff:import-run": ALL_STAFF,
+    "staff:import-progress": ALL_STAFF,
+    "staff:import-feeds": ALL_STAFF,
+    "staff:import-feed-create": {ADMIN},
+    "staff:import-feed": {ADMIN},
+    "staff:import-feed-poll": ALL_STAFF,
+    "staff:import-article": ALL_STAFF,
+    "staff:proposals": ALL_STAFF,
+    "staff:proposal": ALL_STAFF,
+}
+
+# Import pages: URL name -> the key of the sample object in world["imports"].
+IMPORT_SAMPLES = {
+    "staff:import-run": "run",
+    "staff:import-progress": "run",
+    "staff:import-feed": "feed",
+    "staff:import-feed-poll": "feed",
+    "staff:import-article": "article",
+    "staff:proposal": "proposal",
 }
 
 VIEWERS = ("anonymous", "researcher", EDITOR, REVIEWER, ADMIN, "editor without second factor")
@@ -140,7 +160,29 @@ def world(demo):
         REVIEWER: make_user("rene", "reviewer"),
         ADMIN: make_user("adam", "admin"),
     }
-    return {"person": person, "event": event, "users": users}
+    return {"person": person, "event": event, "users": users, "imports": _imports()}
+
+
+def _imports() -> dict[str, Any]:
+    """One run with its article and proposal, and a feed (never polled: its address is not
+    allowed, and a poll in the walk fails without touching the network)."""
+    from events.ingest import pipeline
+    from events.ingest.models import Feed, Proposal
+
+    text = "Title: Walk\nDate: 2025-12-14\n\nJulia Fenner was released on Saturday."
+    run = pipeline.run_for_text(text=text, user=None)
+    item = run.items.get()
+    pipeline.process_item(item.pk)
+    item.refresh_from_db()
+    feed = pipeline.feed_save(
+        feed=Feed(title="Walk feed", url="http://127.0.0.1:9/rss"), user=None, reason="walk"
+    )
+    return {
+        "run": run,
+        "article": item.article,
+        "proposal": Proposal.objects.get(article=item.article),
+        "feed": feed,
+    }
 
 
 def samples(url: StaffURL, world: dict[str, Any]) -> list[dict[str, Any]]:
@@ -165,6 +207,8 @@ def samples(url: StaffURL, world: dict[str, Any]) -> list[dict[str, Any]]:
         return [record, {"app_label": "events", "model_name": "releasedeal", "pk": deal.pk}]
     if url.params == {"app_label", "model_name", "pk", "event_id"}:
         return [{**record, "event_id": world["event"].pgh_id}]
+    if url.name in IMPORT_SAMPLES:
+        return [{"pk": world["imports"][IMPORT_SAMPLES[url.name]].pk}]
     if url.params == {"pk"}:
         return [{"pk": world["users"][EDITOR].pk}]
     pytest.fail(f"no sample parameters for {url.name} ({url.route}): add them to samples()")
