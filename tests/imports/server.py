@@ -69,8 +69,10 @@ def local_server() -> Iterator[LocalServer]:
         server.server_close()
 
 
-def html(title: str, body: str, canonical: str = "") -> bytes:
+def html(title: str, body: str, canonical: str = "", published: str = "") -> bytes:
     link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    if published:
+        link += f'<meta property="article:published_time" content="{published}">'
     paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n") if p.strip())
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>{link}</head>"
