@@ -288,7 +288,6 @@ def process_item(item_id: int) -> str:
     item = ImportItem.objects.select_related("run").filter(pk=item_id).first()
     if item is None or item.status != ItemStatus.PENDING:
         return item.status if item else "missing"
-    ImportItem.objects.filter(pk=item.pk).update(attempts=F("attempts") + 1)
     if item.url:
         known = Article.objects.filter(canonical_url=dedup.canonical_url(item.url)).first()
         if known is not None:
@@ -314,12 +313,17 @@ def _finish(
     error: str = "",
     article: Article | None = None,
     proposals: int = 0,
+    locked: bool = False,
 ) -> str:
+    """Record the item's outcome and count it in its run (once: the row is locked and its
+    status checked, unless the caller holds the lock already)."""
     with transaction.atomic():
-        locked = ImportItem.objects.select_for_update().get(pk=item.pk)
-        if locked.status != ItemStatus.PENDING:
-            return locked.status
+        if not locked:
+            current = ImportItem.objects.select_for_update().get(pk=item.pk)
+            if current.status != ItemStatus.PENDING:
+                return current.status
         ImportItem.objects.filter(pk=item.pk).update(
+            attempts=F("attempts") + 1,
             status=status,
             error=error[:2000],
             article=article,
@@ -347,7 +351,8 @@ def _store(item: ImportItem, parsed: ParsedArticle, fetched_url: str) -> str:
             same |= Q(canonical_url=canonical)
         known = Article.objects.filter(same).first()
         if known is not None:
-            return _finish(item, ItemStatus.DUPLICATE, article=known)
+            return _finish(item, ItemStatus.DUPLICATE, article=known, locked=True)
+        result = analyze(parsed)
         sim = dedup.simhash(parsed.text)
         near = _near_duplicate(sim) if sim is not None else None
         signed = dedup.to_signed(sim) if sim is not None else 0
@@ -372,15 +377,14 @@ def _store(item: ImportItem, parsed: ParsedArticle, fetched_url: str) -> str:
                     text=parsed.text,
                     filename=item.filename,
                     feed=item.run.feed,
+                    analysis=result,
                 )
         except IntegrityError:  # the same article stored by another worker meanwhile
             known = Article.objects.filter(same).first()
-            return _finish(item, ItemStatus.DUPLICATE, article=known)
-        result = analyze(parsed)
-        Article.objects.filter(pk=article.pk).update(analysis=result)
+            return _finish(item, ItemStatus.DUPLICATE, article=known, locked=True)
         with audit_context(reason=_reason(item.run), user=item.run.started_by):
             made = store_proposals(article, result)
-        return _finish(item, ItemStatus.DONE, article=article, proposals=made)
+        return _finish(item, ItemStatus.DONE, article=article, proposals=made, locked=True)
 
 
 def _near_duplicate(sim: int) -> Article | None:
@@ -442,26 +446,23 @@ def store_proposals(article: Article, result: dict[str, Any]) -> int:
     if not items:
         return 0
     prints = [fingerprint(p) for p in items]
-    rejected = set(
-        Proposal.objects.filter(
-            fingerprint__in=prints, status=Proposal.Status.REJECTED
-        ).values_list("fingerprint", flat=True)
-    )
     root = article.near_duplicate_of_id or article.pk
-    group_done = set(
+    in_group = Q(article_id=root) | Q(article__near_duplicate_of_id=root)
+    known = (
         Proposal.objects.filter(fingerprint__in=prints)
-        .filter(Q(article_id=root) | Q(article__near_duplicate_of_id=root))
+        .filter(Q(status=Proposal.Status.REJECTED) | in_group)
         .exclude(article_id=article.pk)
         .values_list("fingerprint", flat=True)
     )
+    skip = set(known)  # rejected once, or proposed by the same story elsewhere
     codes = {p.get(k) for p in items for k in ("from_country", "to_country")} - {None}
-    countries = {c.code: c for c in Country.objects.filter(code__in=codes)}
+    countries = {c.code: c for c in Country.objects.filter(code__in=codes)} if codes else {}
     dates = [parse_partial_date(p.get("date")) for p in items]
     deals = _deals_near([d for (d, _p), p in zip(dates, items, strict=True) if d and p.get("deal")])
     new = []
     rows = zip(items, prints, dates, strict=True)
     for position, (data, mark, (day, precision)) in enumerate(rows):
-        if mark in rejected or mark in group_done or data.get("type") not in Proposal.Kind.values:
+        if mark in skip or data.get("type") not in Proposal.Kind.values:
             continue
         deal = None
         if data.get("deal") and day is not None:
