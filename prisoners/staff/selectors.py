@@ -135,6 +135,7 @@ class Dashboard:
     unsourced: list[KindCount]
     terms_ending: int
     incommunicado: int
+    proposals: int
 
     @property
     def drafts_total(self) -> int:
@@ -152,4 +153,12 @@ def dashboard(*, on: dt.date) -> Dashboard:
         unsourced=unsourced_counts(),
         terms_ending=terms_ending(on=on).count(),
         incommunicado=long_incommunicado(on=on).count(),
+        proposals=pending_proposals(),
     )
+
+
+def pending_proposals() -> int:
+    """Proposals from imported articles waiting for a decision."""
+    from events.ingest.models import Proposal
+
+    return Proposal.objects.filter(status=Proposal.Status.PENDING).count()

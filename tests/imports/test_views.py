@@ -196,3 +196,23 @@ def test_the_queue_runs_a_fixed_number_of_queries(
     many = count(4)
     assert Proposal.objects.count() == 5
     assert few == many
+
+
+def test_the_dashboard_counts_pending_proposals(
+    demo, editor_client, django_capture_on_commit_callbacks
+):
+    _post(
+        editor_client,
+        reverse("staff:imports"),
+        {"action": "paste", "paste-text": FREED},
+        django_capture_on_commit_callbacks,
+    )
+    pending = Proposal.objects.filter(status="pending").count()
+    assert pending == 2
+    body = editor_client.get(reverse("staff:dashboard")).content.decode()
+    assert f'id="count-proposals">{pending}<' in body
+    from events.ingest.review import proposal_reject
+
+    proposal_reject(proposal_id=Proposal.objects.first().pk, user=None, reason="not about her")
+    body = editor_client.get(reverse("staff:dashboard")).content.decode()
+    assert 'id="count-proposals">1<' in body

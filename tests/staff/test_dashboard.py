@@ -104,7 +104,8 @@ def test_dashboard_page_shows_counts_with_links(world, editor_client):
     assert reverse("staff:review-list", args=["person"]) + "?unsourced=on" in body
     assert reverse("staff:terms-ending") in body
     assert reverse("staff:incommunicado") in body
-    assert "proposal" not in body.lower()  # no such model yet: no placeholder
+    assert 'id="count-proposals">0<' in body
+    assert reverse("staff:proposals") in body
 
 
 def test_terms_ending_this_month_page(world, editor_client):
