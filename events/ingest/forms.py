@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from events.articles.extract import MAX_BYTES
 from events.models import ReleaseDeal
 from prisoners.models import Country, DatePrecision, Person
 
@@ -61,6 +62,12 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(
                 _("At most %(count)d files at once.") % {"count": MAX_UPLOAD_FILES}
             )
+        for upload in files:
+            if upload.size > MAX_BYTES:
+                raise forms.ValidationError(
+                    _("%(name)s is larger than %(size)d bytes.")
+                    % {"name": upload.name, "size": MAX_BYTES}
+                )
         return files
 
 
@@ -70,7 +77,9 @@ class PasteForm(forms.Form):
         label=_("Address (if any)"), max_length=1000, required=False, assume_scheme="https"
     )
     text = forms.CharField(
-        label=_("Text of the article"), widget=forms.Textarea(attrs={"rows": 12})
+        label=_("Text of the article"),
+        max_length=MAX_BYTES,
+        widget=forms.Textarea(attrs={"rows": 12}),
     )
 
 

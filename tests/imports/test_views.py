@@ -216,3 +216,16 @@ def test_the_dashboard_counts_pending_proposals(
     proposal_reject(proposal_id=Proposal.objects.first().pk, user=None, reason="not about her")
     body = editor_client.get(reverse("staff:dashboard")).content.decode()
     assert 'id="count-proposals">1<' in body
+
+
+def test_an_upload_too_large_is_refused_and_nothing_is_started(editor_client, monkeypatch):
+    from events.ingest import forms
+
+    monkeypatch.setattr(forms, "MAX_BYTES", 100)
+    big = SimpleUploadedFile("big.txt", b"x" * 101, content_type="text/plain")
+    response = editor_client.post(
+        reverse("staff:imports"), {"action": "upload", "upload-documents": [big]}
+    )
+    assert response.status_code == 200
+    assert "big.txt is larger than 100 bytes." in response.content.decode()
+    assert not ImportRun.objects.exists()
