@@ -59,7 +59,9 @@ def feed_server() -> Iterator[LocalServer]:
 
 
 @pytest.fixture
-def worker(feed_server: LocalServer, settings: Any) -> Iterator[subprocess.Popen[str]]:
+def worker(
+    feed_server: LocalServer, settings: Any, tmp_path: Path
+) -> Iterator[subprocess.Popen[str]]:
     """A real worker on a queue of its own, reading the test database through Redis."""
     broker = settings.CELERY_BROKER_URL
     if not _redis_ready(broker):
@@ -96,13 +98,10 @@ def worker(feed_server: LocalServer, settings: Any) -> Iterator[subprocess.Popen
         f"--hostname={queue}@%h",
         "--loglevel=INFO",
     ]
+    log = tmp_path / "worker.log"
+    handle = log.open("w")
     process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True
     )
     saved = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.broker_url)
     app.conf.task_always_eager = False
@@ -114,11 +113,12 @@ def worker(feed_server: LocalServer, settings: Any) -> Iterator[subprocess.Popen
         app.conf.task_always_eager, app.conf.task_default_queue, app.conf.broker_url = saved
         process.terminate()
         try:
-            output, _ = process.communicate(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-            output, _ = process.communicate()
-        print(output[-5000:])  # shown when the test fails
+            process.wait()
+        handle.close()
+        print(log.read_text()[-5000:])  # shown when the test fails
         import redis
 
         client = redis.Redis.from_url(broker)
