@@ -5,7 +5,7 @@ from django.urls import path
 
 from events.ingest import views as imports
 
-from .views import auth, dashboard, deal_entry, duplicates, history, review, users
+from .views import auth, dashboard, deal_entry, duplicates, entry, history, review, users
 
 app_name = "staff"
 
@@ -41,6 +41,30 @@ urlpatterns = [
         name="revert",
     ),
     path("deals/new/", deal_entry.deal_entry_view, name="deal-entry"),
+    # Entry forms (views/entry.py): a person, and the facts of a person.
+    path("persons/new/", entry.person_entry_view, name="entry-person"),
+    path("persons/<int:person_id>/episodes/new/", entry.episode_entry_view, name="entry-episode"),
+    path("persons/<int:person_id>/charges/new/", entry.charge_entry_view, name="entry-charge"),
+    path(
+        "persons/<int:person_id>/sentences/new/", entry.sentence_entry_view, name="entry-sentence"
+    ),
+    path(
+        "persons/<int:person_id>/placements/new/",
+        entry.placement_entry_view,
+        name="entry-placement",
+    ),
+    path(
+        "persons/<int:person_id>/incommunicado/new/",
+        entry.incommunicado_entry_view,
+        name="entry-incommunicado",
+    ),
+    path("persons/<int:person_id>/releases/new/", entry.release_entry_view, name="entry-release"),
+    path(
+        "persons/<int:person_id>/transfers/new/",
+        entry.transfers_entry_view,
+        name="entry-transfers",
+    ),
+    path("review/<slug:kind>/<int:pk>/edit/", entry.field_edit_view, name="entry-field-edit"),
     path("duplicates/", duplicates.duplicates_view, name="duplicates"),
     path("duplicates/dismiss/", duplicates.dismiss_view, name="duplicates-dismiss"),
     path("duplicates/merge/", duplicates.merge_view, name="merge"),

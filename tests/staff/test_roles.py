@@ -59,6 +59,15 @@ ROLE_TABLE: dict[str, set[str] | str] = {
     "staff:duplicates-dismiss": ALL_STAFF,
     "staff:merge": PUBLISHERS,
     "staff:deal-entry": ALL_STAFF,
+    "staff:entry-person": ALL_STAFF,
+    "staff:entry-episode": ALL_STAFF,
+    "staff:entry-charge": ALL_STAFF,
+    "staff:entry-sentence": ALL_STAFF,
+    "staff:entry-placement": ALL_STAFF,
+    "staff:entry-incommunicado": ALL_STAFF,
+    "staff:entry-release": ALL_STAFF,
+    "staff:entry-transfers": ALL_STAFF,
+    "staff:entry-field-edit": ALL_STAFF,
     "staff:user-list": {ADMIN},
     "staff:user-create": {ADMIN},
     "staff:user-detail": {ADMIN},
@@ -207,6 +216,8 @@ def samples(url: StaffURL, world: dict[str, Any]) -> list[dict[str, Any]]:
         return [record, {"app_label": "events", "model_name": "releasedeal", "pk": deal.pk}]
     if url.params == {"app_label", "model_name", "pk", "event_id"}:
         return [{**record, "event_id": world["event"].pgh_id}]
+    if url.params == {"person_id"}:
+        return [{"person_id": person.pk}]
     if url.name in IMPORT_SAMPLES:
         return [{"pk": world["imports"][IMPORT_SAMPLES[url.name]].pk}]
     if url.params == {"pk"}:
