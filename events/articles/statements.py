@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dates import dates_in
-from .mentions import Mention, Token
+from .mentions import Mention, Token, tokens
 
 # --- Sentences -------------------------------------------------------------------------------
 
@@ -372,14 +372,63 @@ def _with_conjoined(named: list[_Named], first: _Named, sentence: str) -> list[_
     return chosen
 
 
+def _clause_floor(masked: str, start: int) -> int:
+    """Where the clause of a trigger at ``start`` begins: after an introductory clause ("After
+    ..., ") and after the last reporting verb before it ("Y said that ...")."""
+    intro = _INTRO.match(masked)
+    floor = intro.end() if intro and intro.end() <= start else 0
+    for reporting in _REPORTING.finditer(masked[:start]):
+        floor = max(floor, reporting.end())
+    return floor
+
+
+# Pronouns that stand for the person the article is about ("She was deported", "его задержали").
+_PRONOUN_SUBJECT = re.compile(
+    r"(?<![\w'’])(?P<one>he|she|он|она|ён|яна)(?![\w'’])|(?<![\w'’])(?P<many>they|они|яны)(?![\w'’])",
+    re.I,
+)
+_PRONOUN_OBJECT = re.compile(
+    r"(?<!\w)(?P<one>его|её|ее|яго|яе)(?!\w)|(?<!\w)(?P<many>их|іх)(?!\w)", re.I
+)
+
+
+def _pronoun_subjects(
+    masked: str, found: _Found, named: list[_Named], topic: list[_Named], language: str
+) -> list[_Named]:
+    """The persons a pronoun subject (or, for a Russian or Belarusian active verb in "-ли", a
+    pronoun object) of the trigger's clause stands for: the persons the article was just
+    speaking of. Nothing when the clause names someone else or the reference is unclear."""
+    if not topic or found.trigger.voice == NOUN:
+        return []
+    if any(n.start < found.start for n in named):
+        return []  # the sentence names someone before: "his wife X said she was detained"
+    floor = _clause_floor(masked, found.start)
+    clause = masked[floor : found.start]
+    verb = masked[found.start : found.end].lower()
+    impersonal = language != "en" and found.trigger.voice == ACTIVE and verb.endswith(("ли", "лі"))
+    passive_form = language == "en" and re.search(
+        rf"\b{_AUX_EN}(?:\s+\w+ly|{_ADV})*\s*$", clause, re.I
+    )
+    if found.trigger.voice == ACTIVE and not impersonal and not passive_form:
+        return []  # "he released X": the pronoun is the agent
+    pattern = _PRONOUN_OBJECT if impersonal else _PRONOUN_SUBJECT
+    hits = list(pattern.finditer(clause))
+    if impersonal and not hits:
+        hits = list(pattern.finditer(masked[found.end : found.end + 12]))
+    if not hits:
+        return []
+    hit = hits[-1]
+    if hit.group("many"):
+        return list(topic)
+    return list(topic) if len(topic) == 1 else []
+
+
 def _subjects(
     sentence: str, masked: str, found: _Found, named: list[_Named], language: str
 ) -> list[_Named]:
     start, end = found.start, found.end
     intro = _INTRO.match(masked)
-    floor = intro.end() if intro and intro.end() <= start else 0
-    for reporting in _REPORTING.finditer(masked[:start]):
-        floor = max(floor, reporting.end())
+    floor = _clause_floor(masked, start)
     before = [n for n in named if floor <= n.start and n.end <= start and _eligible(sentence, n)]
     after = [n for n in named if n.start >= end and _eligible(sentence, n)]
     # Stop "after" at the next reporting verb: "X was freed, Y said" is not about Y.
@@ -461,13 +510,25 @@ def propose(
         re.I,
     )
     mentions_belarus = re.search(r"belarus|беларус|белорус", text, re.I) is not None
+    topic: list[_Named] = []  # whom the article was just speaking of, for pronouns
+    words = [t for t in tokens(text) if t.capitalised and len(t.text) > 2]
+    unknown_seen: dict[str, str] = {}  # surname -> an unknown name accepted earlier
     for s_start, s_end in sentences(text):
         sentence = text[s_start:s_end]
         masked = masked_text[s_start:s_end]
         found = _triggers(masked)
+        named = _named_in(
+            sentence, masked, s_start, mentions, unknown_runs, unknown_seen, language, words
+        )
+        for person in named:
+            if not person.known and person.name and len(person.name.split()) > 1:
+                unknown_seen.setdefault(person.name.split()[-1].lower(), person.name)
+        eligible = [n for n in named if _eligible(sentence, n)]
         if not found:
+            if eligible:
+                topic = eligible[:1]
             continue
-        named = _named_in(sentence, masked, s_start, mentions, unknown_runs)
+        sentence_subjects: list[_Named] = []
         listed = _listed(sentence, masked, named)
         dates = dates_in(masked, published)
         for index, trig in enumerate(found):
@@ -477,6 +538,11 @@ def propose(
                 continue  # "was not released", "не освобожден": states no event
             hedged = _MODAL.search(lead) is not None
             subjects = _subjects(sentence, masked, trig, named, language)
+            by_pronoun = False
+            if not subjects and not listed:
+                subjects = _pronoun_subjects(masked, trig, named, topic, language)
+                by_pronoun = bool(subjects)
+            sentence_subjects += [p for p in subjects if p not in sentence_subjects]
             if trig.trigger.voice != NOUN or subjects:
                 for position, members in listed:
                     if _nearest(position, found) is not trig:
@@ -498,6 +564,7 @@ def propose(
             snippet = " ".join(sentence.split())
             base = 0.55 + (0.1 if date else 0) + (0.1 if trig.trigger.voice != NOUN else 0)
             base -= 0.3 if hedged else 0  # "would be released", "может быть освобожден"
+            base -= 0.1 if by_pronoun else 0
             for person in subjects:
                 proposals.append(
                     Proposal(
@@ -532,6 +599,10 @@ def propose(
                         position=s_start + trig.start,
                     )
                 )
+        if sentence_subjects:
+            topic = sentence_subjects
+        elif eligible:
+            topic = eligible[:1]
     _date_from_article(proposals, published)
     deal = _deal(proposals) if deal_words else None
     return _dedupe(proposals), deal
@@ -634,6 +705,9 @@ def _named_in(
     offset: int,
     mentions: list[Mention],
     unknown_runs: list[list[Token]],
+    unknown_seen: dict[str, str] | None = None,
+    language: str = "en",
+    words: list[Token] | None = None,
 ) -> list[_Named]:
     named = [
         _Named(
@@ -654,7 +728,9 @@ def _named_in(
     # Unknown names, only in a prisoner-like context: "political prisoner X", "X was sentenced".
     for run in unknown_runs:
         start, end = run[0].start - offset, run[-1].end - offset
-        if start < 0 or end > len(sentence) or len(run) < 2:
+        if start < 0 or end > len(sentence):
+            continue
+        if len(run) < 2:
             continue
         before = masked[max(0, start - 40) : start]
         after = masked[end : end + 40]
@@ -667,5 +743,69 @@ def _named_in(
         )
         if prisoner_like:
             text = sentence[start:end]
-            named.append(_Named(start, end, text, None, text, [], known=False))
+            name = nominative(text) if language != "en" else text
+            named.append(_Named(start, end, text, None, name, [], known=False))
+    # A surname alone ("Fenner was ...", "Северинца ...") of an unknown name proposed earlier
+    # in the article: the same unknown person.
+    for token in words or ():
+        t_start, t_end = token.start - offset, token.end - offset
+        if t_start < 0 or t_end > len(sentence) or not unknown_seen:
+            continue
+        if any(n.start <= t_start < n.end for n in named):
+            continue
+        same = _seen_surname(token.text, unknown_seen)
+        if same:
+            named.append(_Named(t_start, t_end, token.text, None, same, [], known=False))
     return sorted(named, key=lambda n: n.start)
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """The same surname, whatever the case ending: "северинец"/"северинца", "fenner"."""
+    a, b = a.lower().removesuffix("'s").removesuffix("’s"), b.lower()
+    if a == b:
+        return True
+    common = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    return common >= max(4, min(len(a), len(b)) - 2)
+
+
+def _seen_surname(word: str, seen: dict[str, str]) -> str | None:
+    for surname, name in seen.items():
+        if _same_stem(word, surname):
+            return name
+    return None
+
+
+def _capitalised(word: str) -> str:
+    return "-".join(part[:1].upper() + part[1:] for part in word.split("-"))
+
+
+def nominative(name: str) -> str:
+    """A Russian name as the article inflects it ("Павла Северинца", "Марию Колесникову") in
+    the nominative ("Павел Северинец", "Мария Колесникова"): the case and gender are read off
+    the given name, and every part is put in the nominative of that gender. A name whose given
+    name is not recognised, or already in the nominative, is left as it is."""
+    words = name.split()
+    if len(words) < 2 or not re.search("[а-яё]", name, re.I):
+        return name
+    from prisoners.search import _morph
+
+    morph = _morph()
+    first = next((p for p in morph.parse(words[0]) if "Name" in p.tag), None)
+    if first is None or first.tag.case == "nomn":
+        return name
+    gender, case = first.tag.gender, first.tag.case
+    result = []
+    for word in words:
+        parse = next(
+            (
+                p
+                for p in morph.parse(word)
+                if p.tag.case == case and p.tag.gender in (gender, None) and "NOUN" in p.tag
+            ),
+            None,
+        )
+        nominal = parse.inflect({"nomn"}) if parse is not None else None
+        result.append(_capitalised(nominal.word) if nominal is not None else word)
+    return " ".join(result)

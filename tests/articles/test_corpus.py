@@ -179,3 +179,51 @@ def test_subject_of_each_clause(people, text, expected):
     result = analyze(article)
     found = {(p["type"], keys.get(p["person_id"], p["person_id"])) for p in result["proposals"]}
     assert {f for f in found if f[1] is not None} == expected
+
+
+def test_a_pronoun_stands_for_the_person_just_named_en(people):
+    """ "She ... was deported to Poland": she is Julia Fenner, of the sentences before."""
+    from prisoners.models import Person
+
+    fenner = Person.objects.get(name="Julia Fenner")
+    result = _read("en_04_pronoun_freed_deported.txt")
+    by_type = {p["type"]: p for p in _of(result, fenner)}
+    assert set(by_type) == {"release", "detention", "transfer"}
+    assert by_type["release"]["date"] == "2026-03-04"  # "on Wednesday", published Thursday
+    assert (by_type["transfer"]["to_country"], by_type["transfer"]["from_country"]) == (
+        "PL",
+        "BY",
+    )
+    assert by_type["transfer"]["confidence"] < by_type["release"]["confidence"]
+    (sentence,) = _of(result, people["sieviarynets"])
+    assert (sentence["type"], sentence["term"]) == ("sentence", "seven years")
+    assert _of(result, people["tsikhanouskaya"]) == []  # she condemned the verdict
+
+
+def test_russian_names_in_the_nominative_surnames_and_pronouns(people):
+    """An unknown name is proposed in the nominative ("Павла Северинца" is "Павел
+    Северинец"); her surname alone ("Феннер задержали") and a pronoun ("её вывезли") are the
+    unknown person named before."""
+    result = _read("ru_03_mestoimenie_imenitelny.txt")
+    unknown = {}
+    for p in result["proposals"]:
+        if p["person_id"] is None and p["person_name"]:
+            unknown.setdefault(p["person_name"], {})[p["type"]] = p
+    assert set(unknown["Юлия Феннер"]) == {"release", "detention", "transfer"}
+    assert unknown["Юлия Феннер"]["detention"]["date"] == "2024-03"
+    assert unknown["Юлия Феннер"]["transfer"]["to_country"] == "PL"
+    # Павел Северинец is known: the inflected form is matched to him.
+    (sentence,) = _of(result, people["sieviarynets"])
+    assert sentence["type"] == "sentence"
+    assert unknown["Игорь Карней"]["death"]["date"] == "2026-03-02"  # "в понедельник"
+    assert _of(result, people["tsikhanouskaya"]) == []
+
+
+def test_nominative_of_russian_names():
+    from events.articles.statements import nominative
+
+    assert nominative("Павла Северинца") == "Павел Северинец"
+    assert nominative("Марию Колесникову") == "Мария Колесникова"
+    assert nominative("Игоря Карнея") == "Игорь Карней"
+    assert nominative("Юлия Феннер") == "Юлия Феннер"  # already the nominative
+    assert nominative("Andrei Novik") == "Andrei Novik"
