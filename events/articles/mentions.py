@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
+from unidecode import unidecode
 
 from prisoners.models import Person
 from prisoners.search import word_forms
@@ -233,8 +234,13 @@ def find_mentions(text: str) -> tuple[list[Mention], list[list[Token]]]:
             elif len(run) <= MAX_RUN:
                 unmatched.append(run)
 
-    # Surnames standing alone: a run of one word (a title before it is allowed).
+    # Surnames standing alone: a run of one word (a title before it is allowed); and the
+    # surnames of two-word names no spelling matched ("Maria Kalesnikava", a spelling mixed
+    # from two schemes).
     surname_readings = {id(run): [run[0].key, *word_forms(run[0].key)[:4]] for run, _ in singles}
+    pairs = [run for run in unmatched if len(run) == 2]
+    for run in pairs:
+        surname_readings[id(run)] = [run[-1].key, *word_forms(run[-1].key)[:4]]
     probes = list(dict.fromkeys(k for keys in surname_readings.values() for k in keys))
     by_surname, cut = _lookup_surnames([k for k in probes if len(k) >= 3])
     named_before: dict[int, int] = {}  # person -> first full mention start
@@ -263,6 +269,7 @@ def find_mentions(text: str) -> tuple[list[Mention], list[list[Token]]]:
             continue
         mentions.append(Mention(tok.start, tok.end, tok.text, chosen, full=False))
 
+    _pairs_by_surname(text, pairs, surname_readings, by_surname, cut, mentions, unmatched)
     names = dict(
         Person.objects.filter(
             pk__in={m.person_id for m in mentions if m.person_id is not None}
@@ -273,3 +280,55 @@ def find_mentions(text: str) -> tuple[list[Mention], list[list[Token]]]:
             mention.name = names.get(mention.person_id, "")
     mentions.sort(key=lambda m: m.start)
     return mentions, unmatched
+
+
+MAX_PAIR_BEARERS = 20
+
+
+def _initials(word: str) -> str:
+    return unidecode(word[:3]).lower()[:2]
+
+
+def _pairs_by_surname(
+    text: str,
+    pairs: list[list[Token]],
+    readings: dict[int, list[str]],
+    by_surname: dict[str, set[int]],
+    cut: set[str],
+    mentions: list[Mention],
+    unmatched: list[list[Token]],
+) -> None:
+    """A two-word name no spelling matched is a known person when its surname is theirs and
+    the given names begin alike ("Maria" and "Maryia", "Viktor" and "Viktar"), and only one
+    person fits: one query for the few persons bearing those surnames."""
+    bearers: dict[int, set[int]] = {}
+    for run in pairs:
+        keys = readings[id(run)]
+        if cut & set(keys):
+            continue
+        found: set[int] = set()
+        for key in keys:
+            found |= by_surname.get(key, set())
+        if 0 < len(found) <= MAX_PAIR_BEARERS:
+            bearers[id(run)] = found
+    if not bearers:
+        return
+    wanted = set().union(*bearers.values())
+    given = {
+        pk: name.split()[0]
+        for pk, name in Person.objects.filter(pk__in=wanted).values_list("pk", "name")
+        if name
+    }
+    for run in pairs:
+        if id(run) not in bearers:
+            continue
+        fits = [
+            pk
+            for pk in bearers[id(run)]
+            if pk in given and _initials(given[pk]) == _initials(run[0].text)
+        ]
+        if len(fits) != 1:
+            continue
+        start, end = run[0].start, run[-1].end
+        mentions.append(Mention(start, end, text[start:end], fits[0]))
+        unmatched.remove(run)

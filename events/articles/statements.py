@@ -106,6 +106,33 @@ TRIGGERS += [
     _t("detention", ACTIVE, r"\b(?:detained|arrested|detain|arrest)\b"),
     _t("detention", NOUN, r"\b(?:arrest|detention)\s+of\b"),
     _t("sentence", ACTIVE, r"\b(?:sentenced|jailed)\b"),
+    # "A court handed X an eight-year sentence": the person comes between.
+    _t(
+        "sentence",
+        ACTIVE,
+        r"\b(?:handed|gave)(?:\s+down)?(?=\s+(?:[A-Z][\w'’.-]*\s+){1,3}(?:an?\s+)?"
+        r"(?:[\w-]+\s+){0,3}(?:sentence|jail\s+term|prison\s+term))",
+    ),
+    _t(
+        "transfer",
+        INTRANSITIVE,
+        r"\b(?:left|fled|flew|crossed|was\s+driven)\s+(?:for|to|into)"
+        r"(?=\s+(?:neighbouring\s+|neighboring\s+)?(?:"
+        + "|".join(
+            (
+                "ukrain",
+                "lithuani",
+                "poland",
+                "latvia",
+                "germany",
+                "vilnius",
+                "kyiv",
+                "warsaw",
+                "riga",
+            )
+        )
+        + r"))",
+    ),
     _t(
         "death",
         INTRANSITIVE,
@@ -216,6 +243,9 @@ _WORD_NUMBERS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "двух": 2, "трех": 3,
     "трёх": 3, "пяти": 5, "шести": 6, "семи": 7, "восьми": 8, "десяти": 10,
+    "thirteen": 13, "fourteen": 14, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "hundred": 100,
+    "dozens": 0, "девяти": 9, "четырех": 4, "четырёх": 4,
 }  # fmt: skip
 _NUMBER = r"(\d[\d,\s]{0,6}\d|\d|" + "|".join(_WORD_NUMBERS) + ")"
 _GROUP_NOUN = (
@@ -233,6 +263,7 @@ _TERM = re.compile(
     r"(?:\s+(?:in\s+(?:a\s+)?(?:penal\s+colony|prison|jail)|of\s+(?:imprisonment|prison))"
     r"(?:\s+of\s+\w+\s+regime)?)?"
     r"|(?:a\s+)?(?:long|lengthy|heavy|harsh)\s+(?:jail|prison)\s+(?:term|sentence)"
+    rf"|(?:an?\s+)?{_NUMBER}-year(?:\s+(?:jail|prison))?\s+(?:sentence|term)"
     r"|life\s+(?:imprisonment|sentence)"
     rf"|(?<!\w)(?:к\s+)?{_NUMBER}\s+(?:годам|года|лет|год)(?:\s+и\s+\d+\s+месяц\w*)?"
     r"(?:\s+(?:колонии|лишения\s+свободы|заключения|тюрьмы)(?:\s+\w+\s+режима)?)?"
@@ -518,7 +549,7 @@ def propose(
         masked = masked_text[s_start:s_end]
         found = _triggers(masked)
         named = _named_in(
-            sentence, masked, s_start, mentions, unknown_runs, unknown_seen, language, words
+            sentence, masked, s_start, mentions, unknown_runs, unknown_seen, language, words, found
         )
         for person in named:
             if not person.known and person.name and len(person.name.split()) > 1:
@@ -708,6 +739,7 @@ def _named_in(
     unknown_seen: dict[str, str] | None = None,
     language: str = "en",
     words: list[Token] | None = None,
+    found: list[_Found] | None = None,
 ) -> list[_Named]:
     named = [
         _Named(
@@ -733,13 +765,18 @@ def _named_in(
         if len(run) < 2:
             continue
         before = masked[max(0, start - 40) : start]
-        after = masked[end : end + 40]
-        prisoner_like = _UNKNOWN_NAME_CONTEXT.search(before) or re.match(
-            rf"\s+{_AUX_EN}{_ADV}\s+(?:{'|'.join(_PARTICIPLES.values())}|died)\b"
-            r"|\s+(?:был[аи]?\s+)?(?:задержан|арестован|осужден|приговорен|освобожден|умер|"
-            r"скончал)",
-            after,
-            re.I,
+        after = masked[end : end + 60]
+        prisoner_like = (
+            _UNKNOWN_NAME_CONTEXT.search(before)
+            or _UNKNOWN_NAME_AFTER.match(after)
+            or _in_list(masked, start)
+            or any(f.trigger.voice == ACTIVE and 0 <= start - f.end <= 3 for f in (found or ()))
+            # "pardoned Anton Sauchuk and Darya Losik": joined to a name taken before
+            or any(
+                not n.known and _CONJUNCTION.match(masked[n.end : start])
+                for n in named
+                if n.end <= start
+            )
         )
         if prisoner_like:
             text = sentence[start:end]
@@ -757,6 +794,31 @@ def _named_in(
         if same:
             named.append(_Named(t_start, t_end, token.text, None, same, [], known=False))
     return sorted(named, key=lambda n: n.start)
+
+
+# After an unknown name, what makes it a prisoner's ("X was sentenced", "X, 52, died in
+# custody", "X освобождена", "X вышла на свободу"; "X задержали": an impersonal verb).
+_UNKNOWN_NAME_AFTER = re.compile(
+    r"(?:\s*,\s*(?:\d{1,3}|who\s+\w+\s+\w+|котор\w+\s+\w+\s+\w+)\s*,)?"
+    rf"\s+(?:(?:{_AUX_EN}{_ADV}\s+(?:\w+ly\s+)?(?:{'|'.join(_PARTICIPLES.values())}))"
+    r"|died|has\s+died|walked\s+free|was\s+killed"
+    r"|(?:был[аи]?\s+)?(?:задержан|арестован|осужден|приговорен|освобожден|помилован|"
+    r"депортирован|выслан|вывезен|умер|скончал|погиб)\w*"
+    r"|вы(?:шел|шла|шли)\s+на\s+свободу"
+    r"|(?:задержали|арестовали|осудили|приговорили|освободили|помиловали|депортировали|"
+    r"выслали|вывезли)(?!\w))",
+    re.I,
+)
+
+
+def _in_list(masked: str, start: int) -> bool:
+    """Is the name at ``start`` in an "including X, Y and Z" list (only names and "and"
+    between the list word and it)?"""
+    for match in _LIST.finditer(masked[:start]):
+        between = masked[match.end() : start]
+        if re.fullmatch(r"(?:\s*(?:[A-ZА-ЯЁІЎ][\w'’.-]*|,|and|и|і)\s*)*\s*", between):
+            return True
+    return False
 
 
 def _same_stem(a: str, b: str) -> bool:

@@ -227,3 +227,51 @@ def test_nominative_of_russian_names():
     assert nominative("Игоря Карнея") == "Игорь Карней"
     assert nominative("Юлия Феннер") == "Юлия Феннер"  # already the nominative
     assert nominative("Andrei Novik") == "Andrei Novik"
+
+
+def _new(result):
+    found = {}
+    for p in result["proposals"]:
+        if p["person_id"] is None and p["person_name"]:
+            found.setdefault(p["person_name"], {})[p["type"]] = p
+    return found
+
+
+def test_unknown_names_in_lists_and_after_verbs_en(demo):
+    """Names nobody knows yet, in "among them X and Y", "X, 52, was pardoned", "X died in
+    custody", "a court handed X an eight-year sentence"; a spelling mixed from two schemes
+    ("Maria Kalesnikava") is still the known person; "Fourteen of them" is a count."""
+    from prisoners.models import Person
+
+    result = _read("en_05_lists_and_new_names.txt")
+    new = _new(result)
+    assert set(new["Mikalai Statkevich"]) >= {"release"}
+    assert set(new["Ihar Karnei"]) == {"release"}
+    assert new["Ales Pushkin"]["death"]["date"] == "2023-07-11"
+    assert new["Katsiaryna Andreyeva"]["sentence"]["term"] == "an eight-year sentence"
+    assert new["Andrzej Poczobut"]["transfer"]["to_country"] == "PL"  # "left for Poland"
+    assert "release" in new["Andrzej Poczobut"]
+    assert "Lukashenko" not in " ".join(new)  # the one who pardons gets nothing
+    kalesnikava = Person.objects.get(name="Maryia Kalesnikava")
+    (sentence,) = _of(result, kalesnikava)
+    assert (sentence["type"], sentence["term"], sentence["date"]) == (
+        "sentence",
+        "11 years",
+        "2021-09",
+    )
+    counts = {(p["type"], p["count"], p["to_country"]) for p in result["proposals"] if p["count"]}
+    assert ("release", 52, None) in counts
+    assert ("transfer", 14, "LT") in counts
+
+
+def test_unknown_names_in_lists_and_after_verbs_ru(demo):
+    result = _read("ru_04_spisok_novye_imena.txt")
+    new = _new(result)
+    assert "release" in new["Николай Статкевич"]  # "в том числе Николая Статкевича"
+    assert "release" in new["Игорь Карней"]
+    assert new["Екатерина Андреева"]["sentence"]["term"] == "к восьми годам лишения свободы"
+    assert new["Алесь Пушкин"]["death"]["date"] == "2023-07"
+    assert new["Анджей Почобут"]["transfer"]["to_country"] == "PL"  # "Почобута депортировали"
+    assert "Лукашенко" not in " ".join(new)
+    counts = {(p["type"], p["count"]) for p in result["proposals"] if p["count"]}
+    assert ("release", 16) in counts
