@@ -294,3 +294,16 @@ def test_items_are_processed_once_whatever_the_deliveries(demo, run_now):
     assert Proposal.objects.count() == proposals
     run.refresh_from_db()
     assert run.processed == 1
+
+
+def test_tasks_are_sent_only_when_the_run_is_committed(django_capture_on_commit_callbacks, db):
+    from unittest import mock
+
+    with mock.patch.object(tasks.process_item, "delay") as delay:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            run = pipeline.run_for_text(text="Title: x\n\nSome text.", user=None)
+        assert delay.call_count == 0  # not before the commit: the worker could not see the rows
+        assert len(callbacks) == 1
+        callbacks[0]()
+    item = run.items.get()
+    delay.assert_called_once_with(item.pk)  # an ID, never an object
