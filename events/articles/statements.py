@@ -289,8 +289,9 @@ _DESTINATION = re.compile(
 )
 _UNKNOWN_NAME_CONTEXT = re.compile(
     r"(?:political\s+prisoner|prisoner|activist|journalist|blogger|politzek|"
+    r"human\s+rights\s+defender|dissident|"
     r"политзаключ[её]нн\w*|политическ\w+\s+заключ[её]нн\w*|активист\w*|журналист\w*|"
-    r"блогер\w*)\s+$",
+    r"блогер\w*|правозащитни\w*|узни\w+\s+совести)\s+$",
     re.I,
 )
 
@@ -762,6 +763,9 @@ def _named_in(
         start, end = run[0].start - offset, run[-1].end - offset
         if start < 0 or end > len(sentence):
             continue
+        while len(run) > 2 and _common_word(run[0].text):
+            run = run[1:]  # "Правозащитницу Насту Лойко", "Activist John Smith"
+        start = run[0].start - offset
         if len(run) < 2:
             continue
         before = masked[max(0, start - 40) : start]
@@ -799,7 +803,7 @@ def _named_in(
 # After an unknown name, what makes it a prisoner's ("X was sentenced", "X, 52, died in
 # custody", "X освобождена", "X вышла на свободу"; "X задержали": an impersonal verb).
 _UNKNOWN_NAME_AFTER = re.compile(
-    r"(?:\s*,\s*(?:\d{1,3}|who\s+\w+\s+\w+|котор\w+\s+\w+\s+\w+)\s*,)?"
+    r"(?:\s*,\s*[^,.;:()\"“”«»]{1,45},)?"  # ", 52,", ", a human rights defender,"
     rf"\s+(?:(?:{_AUX_EN}{_ADV}\s+(?:\w+ly\s+)?(?:{'|'.join(_PARTICIPLES.values())}))"
     r"|died|has\s+died|walked\s+free|was\s+killed"
     r"|(?:был[аи]?\s+)?(?:задержан|арестован|осужден|приговорен|освобожден|помилован|"
@@ -809,6 +813,32 @@ _UNKNOWN_NAME_AFTER = re.compile(
     r"выслали|вывезли)(?!\w))",
     re.I,
 )
+
+
+_COMMON_TEXT = (
+    "activist journalist blogger opposition politician lawyer former political prisoner "
+    "dissident artist musician writer poet philosopher economist candidate leader defender "
+    "analyst businessman priest pastor student teacher doctor reporter photographer editor "
+    "campaigner volunteer pensioner nobel laureate belarusian human rights ex"
+)
+_COMMON_BEFORE_NAMES = frozenset(_COMMON_TEXT.split())
+
+
+def _common_word(word: str) -> bool:
+    """A capitalised word that is not part of a name: "Activist", "Правозащитницу"."""
+    if word.lower() in _COMMON_BEFORE_NAMES:
+        return True
+    if not re.match("[а-яёіў]", word, re.I):
+        return False
+    from prisoners.search import _morph
+
+    parses = _morph().parse(word)
+    if any(
+        p.tag.POS != "NOUN" or {"Name", "Surn", "Patr", "Geox", "Orgn"} & p.tag.grammemes
+        for p in parses[:3]
+    ):
+        return False
+    return parses[0].is_known and parses[0].score >= 0.5
 
 
 def _in_list(masked: str, start: int) -> bool:

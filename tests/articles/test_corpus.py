@@ -275,3 +275,25 @@ def test_unknown_names_in_lists_and_after_verbs_ru(demo):
     assert "Лукашенко" not in " ".join(new)
     counts = {(p["type"], p["count"]) for p in result["proposals"] if p["count"]}
     assert ("release", 16) in counts
+
+
+def test_apposition_pronoun_and_a_known_person_en(demo):
+    from prisoners.models import Person
+
+    result = _read("en_06_apposition_pronoun.txt")
+    babaryka = Person.objects.get(name="Viktar Babaryka")
+    kinds = {p["type"]: p for p in _of(result, babaryka)}
+    assert kinds["transfer"]["to_country"] == "LT"  # "He was flown to Vilnius"
+    assert "release" in kinds
+    new = _new(result)
+    assert new["Nasta Loika"]["sentence"]["term"] == "seven years"  # "X, a defender, was ..."
+    assert "detention" in new["Dmitry Semchenko"]  # "The KGB arrested X, a journalist"
+    assert ("release", 18) in {(p["type"], p["count"]) for p in result["proposals"]}
+
+
+def test_a_common_noun_before_a_name_is_not_part_of_it_ru(demo):
+    result = _read("ru_05_naricatelnoe_pered_imenem.txt")
+    new = _new(result)
+    assert not [name for name in new if name.startswith("Правозащитниц")]
+    assert any(name.endswith("Лойко") for name in new)
+    assert "detention" in new["Дмитрий Семченко"]
