@@ -188,6 +188,28 @@ TRIGGERS += [
         r"(?:колони|тюрьм|СИЗО|заключени|изолятор|под\s+стражей|ИК))",
     ),
     _t("death", NOUN, r"(?<!\w)смерть\s+(?:в\s+(?:колонии|тюрьме|СИЗО|заключении)\s+)?"),
+    # Belarusian (the passive forms are with the Russian ones above)
+    _t(
+        "release",
+        ACTIVE,
+        r"(?<!\w)(?:вызвалілі|вызваліў|вызваліла|памілаваў|памілавалі|памілавала)(?!\w)",
+    ),
+    _t("release", INTRANSITIVE, r"(?<!\w)(?:выйшаў|выйшла|выйшлі)\s+на\s+(?:волю|свабоду)(?!\w)"),
+    _t("release", NOUN, r"(?<!\w)(?:вызваленн[еяю]|памілаванн[еяю])(?!\w)"),
+    _t(
+        "transfer",
+        PASSIVE,
+        r"(?<!\w)(?:вывезен[аыя]я?|дэпартаван[аыя]я?|высланы|выслана|перададзен[аыя]я?)(?!\w)",
+    ),
+    _t("transfer", ACTIVE, r"(?<!\w)(?:вывезлі|дэпартавалі|выслалі|перадалі)(?!\w)"),
+    _t("detention", ACTIVE, r"(?<!\w)(?:затрымалі|затрымаў|арыштавалі|арыштаваў)(?!\w)"),
+    _t("sentence", ACTIVE, r"(?<!\w)(?:асудзілі|асудзіў|прысудзілі|прысудзіў)(?!\w)"),
+    _t(
+        "death",
+        INTRANSITIVE,
+        r"(?<!\w)(?:памёр|памерла|загінуў|загінула)(?!\w)(?=\s+(?:\w+\s+){0,4}?"
+        r"(?:калоні|турм|СІЗА|зняволен|ізалятар|пад\s+вартай))",
+    ),
 ]
 
 # --- Context words ---------------------------------------------------------------------------
@@ -237,7 +259,7 @@ _AGENT_BEFORE = re.compile(
     r"judge|regime|forces|militia|guards|officials|government|kgb|who))"
     r"(?:\s+(?:has|have|had|also|later|reportedly|then|finally|quietly|unexpectedly))*\s*$"
 )
-_CONJUNCTION = re.compile(r"^\s*(?:,|and|и|,\s*and)\s*$", re.I)
+_CONJUNCTION = re.compile(r"^\s*(?:,|and|и|і|ды|,\s*and)\s*$", re.I)
 
 _WORD_NUMBERS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -245,7 +267,8 @@ _WORD_NUMBERS = {
     "трёх": 3, "пяти": 5, "шести": 6, "семи": 7, "восьми": 8, "десяти": 10,
     "thirteen": 13, "fourteen": 14, "sixteen": 16, "seventeen": 17, "eighteen": 18,
     "nineteen": 19, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "hundred": 100,
-    "dozens": 0, "девяти": 9, "четырех": 4, "четырёх": 4,
+    "dozens": 0, "девяти": 9, "четырех": 4, "четырёх": 4, "трох": 3, "чатырох": 4,
+    "пяці": 5, "шасці": 6, "сямі": 7, "васьмі": 8, "дзевяці": 9, "дзесяці": 10,
 }  # fmt: skip
 _NUMBER = r"(\d[\d,\s]{0,6}\d|\d|" + "|".join(_WORD_NUMBERS) + ")"
 _GROUP_NOUN = (
@@ -267,15 +290,17 @@ _TERM = re.compile(
     r"|life\s+(?:imprisonment|sentence)"
     rf"|(?<!\w)(?:к\s+)?{_NUMBER}\s+(?:годам|года|лет|год)(?:\s+и\s+\d+\s+месяц\w*)?"
     r"(?:\s+(?:колонии|лишения\s+свободы|заключения|тюрьмы)(?:\s+\w+\s+режима)?)?"
-    r"|пожизненн\w+\s+(?:заключени\w+|лишени\w+\s+свободы)",
+    r"|пожизненн\w+\s+(?:заключени\w+|лишени\w+\s+свободы)"
+    rf"|(?<!\w)(?:да\s+)?{_NUMBER}\s+(?:гадоў|гады|год)"
+    r"(?:\s+(?:калоніі|пазбаўлення\s+волі|зняволення|турмы)(?:\s+\w+\s+рэжыму)?)?",
     re.I,
 )
 
 _COUNTRIES: list[tuple[str, str]] = [
-    ("UA", r"ukrain\w*|kyiv|kiev|украин\w*|киев\w*"),
-    ("LT", r"lithuani\w*|vilnius|литв\w*|литовск\w*|вильн\w*"),
-    ("PL", r"poland|polish|warsaw|польш\w*|польск\w*|варшав\w*"),
-    ("LV", r"latvia\w*|riga|латви\w*|латвийск\w*|риг[уае]"),
+    ("UA", r"ukrain\w*|kyiv|kiev|украин\w*|киев\w*|украін\w*|кіев\w*"),
+    ("LT", r"lithuani\w*|vilnius|литв\w*|литовск\w*|вильн\w*|літв\w*|літоўск\w*|вільн\w*"),
+    ("PL", r"poland|polish|warsaw|польш\w*|польск\w*|варшав\w*|польшч\w*"),
+    ("LV", r"latvia\w*|riga|латви\w*|латвийск\w*|риг[уае]|латві\w*"),
     ("DE", r"german\w*|berlin|германи\w*|немецк\w*|берлин\w*"),
     ("US", r"united\s+states|u\.s\.|america|washington|сша|америк\w*|вашингтон\w*"),
     ("RU", r"russia\w*|moscow|росси\w*|москв\w*"),
@@ -284,14 +309,15 @@ _COUNTRIES: list[tuple[str, str]] = [
 ]
 _COUNTRY_RE = [(code, re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.I)) for code, words in _COUNTRIES]
 _DESTINATION = re.compile(
-    r"\b(?:to|into|for|across)\b|(?<!\w)(?:в|во|на)(?!\w)",
+    r"\b(?:to|into|for|across)\b|(?<!\w)(?:в|во|на|у|ў|ва)(?!\w)",
     re.I,
 )
 _UNKNOWN_NAME_CONTEXT = re.compile(
     r"(?:political\s+prisoner|prisoner|activist|journalist|blogger|politzek|"
     r"human\s+rights\s+defender|dissident|"
     r"политзаключ[её]нн\w*|политическ\w+\s+заключ[её]нн\w*|активист\w*|журналист\w*|"
-    r"блогер\w*|правозащитни\w*|узни\w+\s+совести)\s+$",
+    r"блогер\w*|правозащитни\w*|узни\w+\s+совести|"
+    r"палітвязн\w*|палітвязень|журналіст\w*|актывіст\w*|праваабаронц\w*)\s+$",
     re.I,
 )
 
@@ -477,10 +503,21 @@ def _subjects(
             return _with_conjoined(named, after[0], sentence)
         return []
     if voice == ACTIVE:
+        verb = masked[start:end].lower()
+        if (
+            language != "en"
+            and before
+            and verb.endswith(("ли", "лі"))
+            and not masked[before[-1].end : start].strip()
+        ):
+            # "Бяляцкага вывезлі ў Літву, а Калеснікаву перадалі ...": the object right
+            # before an impersonal verb is its person, whoever is named after.
+            return _with_conjoined(named, before[-1], sentence)
+    if voice == ACTIVE:
         if after:
             return _with_conjoined(named, after[0], sentence)
         verb = masked[start:end].lower()
-        if language != "en" and before and verb.endswith("ли"):
+        if language != "en" and before and verb.endswith(("ли", "лі")):
             # "Беляцкого вывезли в Вильнюс": no agent, the object may come first.
             return _with_conjoined(named, before[0], sentence)
         return []
@@ -809,6 +846,10 @@ _UNKNOWN_NAME_AFTER = re.compile(
     r"|(?:был[аи]?\s+)?(?:задержан|арестован|осужден|приговорен|освобожден|помилован|"
     r"депортирован|выслан|вывезен|умер|скончал|погиб)\w*"
     r"|вы(?:шел|шла|шли)\s+на\s+свободу"
+    r"|(?:быў|была|былі\s+)?\s*(?:затрыман|арыштаван|асуджан|вызвален|памілаван|вывезен|"
+    r"дэпартаван)\w*|памёр|памерла|выйш(?:аў|ла|лі)\s+на\s+(?:волю|свабоду)"
+    r"|(?:затрымалі|арыштавалі|асудзілі|прысудзілі|вызвалілі|памілавалі|дэпартавалі|выслалі|"
+    r"вывезлі|перадалі)(?!\w)"
     r"|(?:задержали|арестовали|осудили|приговорили|освободили|помиловали|депортировали|"
     r"выслали|вывезли)(?!\w))",
     re.I,
@@ -826,7 +867,7 @@ _COMMON_BEFORE_NAMES = frozenset(_COMMON_TEXT.split())
 
 def _common_word(word: str) -> bool:
     """A capitalised word that is not part of a name: "Activist", "Правозащитницу"."""
-    if word.lower() in _COMMON_BEFORE_NAMES:
+    if word.lower() in _COMMON_BEFORE_NAMES or _UNKNOWN_NAME_CONTEXT.search(word + " "):
         return True
     if not re.match("[а-яёіў]", word, re.I):
         return False

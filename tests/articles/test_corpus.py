@@ -297,3 +297,21 @@ def test_a_common_noun_before_a_name_is_not_part_of_it_ru(demo):
     assert not [name for name in new if name.startswith("Правозащитниц")]
     assert any(name.endswith("Лойко") for name in new)
     assert "detention" in new["Дмитрий Семченко"]
+
+
+def test_belarusian_report(demo):
+    """Belarusian: impersonal verbs with the person before them ("Бяляцкага вывезлі ў Літву, а
+    Калеснікаву перадалі ва Украіну"), "і" joining names, months and terms in Belarusian."""
+    from prisoners.models import Person
+
+    result = _read("be_01_vyzvalenne.txt")
+    bialiatski = Person.objects.get(name="Ales Bialiatski")
+    kalesnikava = Person.objects.get(name="Maryia Kalesnikava")
+    for person, country in ((bialiatski, "LT"), (kalesnikava, "UA")):
+        kinds = {p["type"]: p for p in _of(result, person)}
+        assert kinds["release"]["date"] == "2025-12-13"  # "у суботу", published Sunday
+        assert kinds["transfer"]["to_country"] == country, person.name
+    new = _new(result)
+    assert new["Мікола Дзядок"]["detention"]["date"] == "2020-11"  # "у лістападзе 2020 года"
+    sentence = next(v["sentence"] for k, v in new.items() if k.endswith("Луцкіну"))
+    assert sentence["term"] == "да васьмі гадоў калоніі"
