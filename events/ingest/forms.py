@@ -116,6 +116,13 @@ class BulkForm(forms.Form):
 class ProposalForm(forms.Form):
     """Edit a proposal, then accept it (or reject it)."""
 
+    candidate = forms.TypedChoiceField(
+        label=_("The person meant"),
+        coerce=int,
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[],
+    )
     person = forms.IntegerField(
         label=_("Person (number)"),
         required=False,
@@ -143,6 +150,17 @@ class ProposalForm(forms.Form):
         required=False,
     )
     reason = forms.CharField(label=_("Reason"), max_length=500, help_text=REASON_HELP)
+
+    def __init__(self, *args: Any, proposal: Proposal | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = getattr(proposal, "candidate_people", None) or []
+        if people:
+            self.fields["candidate"].choices = [  # type: ignore[attr-defined]
+                (c.pk, f"{c.name} (#{c.pk}{f', {c.birth_date:%Y}' if c.birth_date else ''})")
+                for c in people
+            ]
+        else:
+            del self.fields["candidate"]
 
     @staticmethod
     def initial_for(p: Proposal) -> dict[str, Any]:
@@ -186,8 +204,11 @@ class ProposalForm(forms.Form):
     def changes(self) -> dict[str, Any]:
         data = self.cleaned_data
         day, precision = data["date"]
+        person = data["person"]
+        if person is None and data.get("candidate"):
+            person = Person.objects.filter(pk=data["candidate"]).first()
         return {
-            "person": data["person"],
+            "person": person,
             "person_name": data["person_name"],
             "date": day,
             "date_precision": precision,

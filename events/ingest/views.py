@@ -255,10 +255,11 @@ def proposal_view(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    form = ProposalForm(initial=ProposalForm.initial_for(proposal))
+    _with_people([proposal])
+    form = ProposalForm(initial=ProposalForm.initial_for(proposal), proposal=proposal)
     if request.method == "POST":
         action = request.POST.get("action")
-        form = ProposalForm(request.POST)
+        form = ProposalForm(request.POST, proposal=proposal)
         if action == "reject":
             form.fields["reason"].required = True
             reason = request.POST.get("reason", "").strip()
@@ -283,7 +284,6 @@ def proposal_view(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, str(ACCEPTED).format(proposal=proposal))
                 return redirect(_next(request))
-    _with_people([proposal])
     return render(
         request,
         "staff/imports/proposal.html",

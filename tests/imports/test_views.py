@@ -229,3 +229,34 @@ def test_an_upload_too_large_is_refused_and_nothing_is_started(editor_client, mo
     assert response.status_code == 200
     assert "big.txt is larger than 100 bytes." in response.content.decode()
     assert not ImportRun.objects.exists()
+
+
+def test_an_ambiguous_name_is_resolved_by_choosing_among_the_persons(
+    demo, editor_client, django_capture_on_commit_callbacks
+):
+    from prisoners.audit import audit_context
+    from prisoners.services import person_create
+
+    _post(
+        editor_client,
+        reverse("staff:imports"),
+        {"action": "paste", "paste-text": FREED},
+        django_capture_on_commit_callbacks,
+    )
+    proposal = Proposal.objects.get(kind="release")
+    fenner = proposal.person_id
+    with audit_context(reason="a namesake"):
+        namesake = person_create(name="Julia Fenner")
+    Proposal.objects.filter(pk=proposal.pk).update(person=None, candidates=[fenner, namesake.pk])
+    url = reverse("staff:proposal", args=[proposal.pk])
+    page = editor_client.get(url).content.decode()
+    assert f'value="{namesake.pk}"' in page
+    assert f'value="{fenner}"' in page
+    response = editor_client.post(
+        url, {"action": "accept", "candidate": fenner, "date": "2026-11-20", "reason": "her"}
+    )
+    assert response.status_code == 302
+    accepted = Proposal.objects.get(pk=proposal.pk)
+    assert (accepted.status, accepted.person_id, accepted.candidates) == ("accepted", fenner, [])
+    assert Release.objects.filter(episode__person_id=fenner).exists()
+    assert not Release.objects.filter(episode__person=namesake).exists()
