@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from events.models import Death, DetentionEpisode, Release
 from prisoners.models import Person
 from prisoners.staff.roles import MANAGE, READ, has_role, staff_view
 
@@ -34,6 +35,9 @@ ACCEPTED = _("Accepted: {proposal}.")
 REJECTED = _("Rejected: {proposal}. It will not be proposed again.")
 BULK_DONE = _("{accepted} accepted, {rejected} rejected.")
 BULK_NONE = _("Tick at least one proposal.")
+RECORDED_RELEASE = _("released on {day}")
+RECORDED_HELD = _("held since {day}")
+RECORDED_DEATH = _("died on {day}")
 
 
 @staff_view(READ)
@@ -175,11 +179,33 @@ def article_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _with_people(proposals: list[Proposal]) -> list[Proposal]:
-    """Attach ``candidate_people`` (one query for the page) to each proposal."""
+    """Attach ``candidate_people`` and ``recorded`` (what the records already say of the
+    person: their releases, their open detention, their death) to each proposal, in a fixed
+    number of queries for the page."""
     ids = {pk for p in proposals for pk in p.candidates}
     people = {p.pk: p for p in Person.objects.filter(pk__in=ids).only("id", "name", "birth_date")}
+    persons = {p.person_id for p in proposals if p.person_id}
+    releases: dict[int, list[Any]] = {}
+    for person_id, day in Release.objects.filter(episode__person_id__in=persons).values_list(
+        "episode__person_id", "released_on"
+    ):
+        releases.setdefault(person_id, []).append(day)
+    held = dict(
+        DetentionEpisode.objects.filter(person_id__in=persons, ended_on__isnull=True).values_list(
+            "person_id", "arrested_on"
+        )
+    )
+    deaths = dict(Death.objects.filter(person_id__in=persons).values_list("person_id", "died_on"))
     for p in proposals:
         p.candidate_people = [people[pk] for pk in p.candidates if pk in people]  # type: ignore[attr-defined]
+        recorded = []
+        if p.person_id in deaths:
+            recorded.append(str(RECORDED_DEATH).format(day=deaths[p.person_id]))
+        for day in sorted(releases.get(p.person_id or 0, [])):
+            recorded.append(str(RECORDED_RELEASE).format(day=day))
+        if p.person_id in held:
+            recorded.append(str(RECORDED_HELD).format(day=held[p.person_id] or "?"))
+        p.recorded = recorded  # type: ignore[attr-defined]
     return proposals
 
 

@@ -48,6 +48,7 @@ def test_paste_text_then_watch_the_run_and_accept_a_proposal(
 
     queue = editor_client.get(reverse("staff:proposals")).content.decode()
     assert "released from prison on Friday" in queue
+    assert "Recorded: held since 2024-03-01" in queue  # what the records say of her already
     proposal = Proposal.objects.get(kind="release")
     detail = reverse("staff:proposal", args=[proposal.pk])
     assert editor_client.get(detail).status_code == 200
