@@ -409,6 +409,8 @@ EDITABLE_RELATIONS = frozenset(
 NOT_EDITABLE_MODELS = frozenset({"prisoners.NameVariant"})
 # What a citation or claim points to is not corrected: it is cited anew.
 NOT_EDITABLE_FIELDS = frozenset({"object_id", "content_type"})
+# Fields that decide what is shown of a person: only reviewers (who may publish) change them.
+PUBLISHER_ONLY_FIELDS = frozenset({"name_withheld", "photo_consent"})
 VALUE_UNCHANGED = _("The value is unchanged.")
 NOT_EDITABLE = _("This field cannot be corrected here.")
 

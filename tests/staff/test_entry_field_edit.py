@@ -124,3 +124,17 @@ def test_researchers_are_refused(episode):
     assert client.post(edit_url(episode), data()).status_code == 403
     episode.refresh_from_db()
     assert episode.arresting_authority == ""
+
+
+def test_only_reviewers_lift_name_withheld(editor_client, reviewer_client):
+    with audit_context(reason="test setup"):
+        person = f.person("Withheld Person")
+    Person.objects.filter(pk=person.pk).update(name_withheld=True)
+    values = data(field="name_withheld", value="")  # an unticked checkbox: False
+    refused = editor_client.post(edit_url(person), values)
+    assert refused.status_code == 200
+    assert "Only reviewers may change this field" in refused.content.decode()
+    assert Person.objects.get(pk=person.pk).name_withheld is True
+    done = reviewer_client.post(edit_url(person), values)
+    assert done.status_code == 302
+    assert Person.objects.get(pk=person.pk).name_withheld is False

@@ -60,7 +60,7 @@ from ..entry_forms import (
     TransferChainForm,
 )
 from ..records import kind_or_404
-from ..roles import READ, staff_view
+from ..roles import PUBLISH, READ, has_role, staff_view
 
 DONE_KEY = "staff_entry_done"  # token -> the address shown after the save, in the session
 KEEP_TOKENS = 30
@@ -543,6 +543,7 @@ def transfers_entry_view(request: HttpRequest, person_id: int) -> HttpResponse:
 
 FIELD_SAVED = _("{field} of {record} corrected.")
 NOTHING_EDITABLE = _("No field of this record can be corrected here.")
+PUBLISHERS_ONLY = _("Only reviewers may change this field: it decides what is shown.")
 
 
 def _field_form(edit_url: str, *args: Any, **kwargs: Any) -> FieldEditForm:
@@ -609,6 +610,10 @@ def field_edit_view(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         form.is_valid()  # only to show the source picked; errors wait for a save
         return _render(request, template, {**context, "form": form, "quiet": True})
     if not form.is_valid():
+        return _render(request, template, {**context, "form": form})
+    if field_name in entry.PUBLISHER_ONLY_FIELDS and not has_role(request.user, PUBLISH):
+        # Lifting "name withheld" or the photo consent publishes what was kept back.
+        form.add_error("value", PUBLISHERS_ONLY)
         return _render(request, template, {**context, "form": form})
     cleaned = form.cleaned_data
     try:
