@@ -138,3 +138,15 @@ def test_only_reviewers_lift_name_withheld(editor_client, reviewer_client):
     done = reviewer_client.post(edit_url(person), values)
     assert done.status_code == 302
     assert Person.objects.get(pk=person.pk).name_withheld is False
+
+
+def test_with_four_eyes_an_editor_does_not_change_a_published_record(
+    editor_client, reviewer_client, episode, settings
+):
+    settings.TRACKER_FOUR_EYES = True
+    DetentionEpisode.objects.filter(pk=episode.pk).update(visibility="public")
+    refused = editor_client.post(edit_url(episode), data())
+    assert "a second person must review changes" in refused.content.decode()
+    assert DetentionEpisode.objects.get(pk=episode.pk).arresting_authority == ""
+    assert reviewer_client.post(edit_url(episode), data()).status_code == 302
+    assert DetentionEpisode.objects.get(pk=episode.pk).arresting_authority == "GUBOPiK"

@@ -39,7 +39,7 @@ from events.models import (
     Source,
     Transfer,
 )
-from prisoners.models import Person
+from prisoners.models import Person, Visibility
 from prisoners.search import person_search
 
 from .. import entry
@@ -61,6 +61,7 @@ from ..entry_forms import (
 )
 from ..records import kind_or_404
 from ..roles import PUBLISH, READ, has_role, staff_view
+from ..services import four_eyes_enabled
 
 DONE_KEY = "staff_entry_done"  # token -> the address shown after the save, in the session
 KEEP_TOKENS = 30
@@ -544,6 +545,10 @@ def transfers_entry_view(request: HttpRequest, person_id: int) -> HttpResponse:
 FIELD_SAVED = _("{field} of {record} corrected.")
 NOTHING_EDITABLE = _("No field of this record can be corrected here.")
 PUBLISHERS_ONLY = _("Only reviewers may change this field: it decides what is shown.")
+FOUR_EYES_PUBLISHED = _(
+    "This record is published and a second person must review changes: add a claim with "
+    "the new value instead, or ask a reviewer."
+)
 
 
 def _field_form(edit_url: str, *args: Any, **kwargs: Any) -> FieldEditForm:
@@ -614,6 +619,11 @@ def field_edit_view(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if field_name in entry.PUBLISHER_ONLY_FIELDS and not has_role(request.user, PUBLISH):
         # Lifting "name withheld" or the photo consent publishes what was kept back.
         form.add_error("value", PUBLISHERS_ONLY)
+        return _render(request, template, {**context, "form": form})
+    published = getattr(obj, "visibility", Visibility.DRAFT) != Visibility.DRAFT
+    if published and four_eyes_enabled() and not has_role(request.user, PUBLISH):
+        # With the four-eyes rule an editor's change is seen only after a reviewer's review.
+        form.add_error(None, FOUR_EYES_PUBLISHED)
         return _render(request, template, {**context, "form": form})
     cleaned = form.cleaned_data
     try:
