@@ -104,13 +104,14 @@ def worker(
         command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True
     )
     saved = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.broker_url)
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
-    app.conf.broker_url = broker
+    app.conf.update(task_always_eager=False, task_default_queue=queue, broker_url=broker)
     try:
         yield process
     finally:
-        app.conf.task_always_eager, app.conf.task_default_queue, app.conf.broker_url = saved
+        eager, default_queue, broker_url = saved
+        app.conf.update(
+            task_always_eager=eager, task_default_queue=default_queue, broker_url=broker_url
+        )
         process.terminate()
         try:
             process.wait(timeout=30)
@@ -175,7 +176,7 @@ def test_a_feed_goes_through_redis_and_a_worker_to_accepted_facts(feed_server, w
     article = Article.objects.get()
     assert article.canonical_url == feed_server.url("/world/belarus-123")
 
-    def person(name: str) -> int:
+    def person(name: str) -> Any:
         return NameVariant.objects.filter(text=name).values_list("person_id", flat=True).first()
 
     released = set(

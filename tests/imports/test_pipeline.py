@@ -22,7 +22,7 @@ SEED = (CORPUS / "000_af7107ba822f2a0d.txt").read_bytes()
 pytestmark = pytest.mark.django_db
 
 
-def _id(name: str) -> int:
+def _id(name: str) -> Any:
     return NameVariant.objects.filter(text=name).values_list("person_id", flat=True).first()
 
 

@@ -29,7 +29,7 @@ Fenner was later taken to Vilnius, where she met colleagues.
 pytestmark = pytest.mark.django_db
 
 
-def _id(name: str) -> int:
+def _id(name: str) -> Any:
     return NameVariant.objects.filter(text=name).values_list("person_id", flat=True).first()
 
 
@@ -44,7 +44,7 @@ def freed(demo, django_capture_on_commit_callbacks):
     return _import(django_capture_on_commit_callbacks, FREED)
 
 
-def _history_reason(obj: Any) -> str:
+def _history_reason(obj: Any) -> tuple[str, dict[str, Any]]:
     event = type(obj).pgh_event_model.objects.filter(pgh_obj_id=obj.pk).order_by("-pgh_id")[0]
     return event.pgh_context.metadata["reason"], event.pgh_context.metadata
 

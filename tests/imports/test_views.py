@@ -19,7 +19,7 @@ from tests.imports.test_review import FREED
 pytestmark = pytest.mark.django_db
 
 
-def _id(name: str) -> int:
+def _id(name: str) -> Any:
     return NameVariant.objects.filter(text=name).values_list("person_id", flat=True).first()
 
 
