@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Count,
-    Exists,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -63,7 +62,7 @@ from .models import (
     Source,
     Transfer,
 )
-from .selectors import episode_end_seen, placement_end_seen
+from .selectors import episode_end_seen, episode_prefetches, placement_end_seen
 from .statistics import AsOfError, Statistics, parse_as_of, statistics_on
 
 # --- Reference catalogues -------------------------------------------------------------------
@@ -161,7 +160,7 @@ class ReleaseSerializer(TieredSerializer):
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_deal(self, release: Release) -> str | None:
-        return release.deal.slug if release.deal and release.deal_visible else None  # type: ignore[attr-defined]
+        return release.deal.slug if release.deal and release.deal_shown else None  # type: ignore[attr-defined]
 
 
 class EpisodeSerializer(TieredSerializer):
@@ -171,13 +170,13 @@ class EpisodeSerializer(TieredSerializer):
     person = PersonRefSerializer(read_only=True)
     country = country_code()
     arrest_place = PlaceSerializer(read_only=True, allow_null=True)
-    charges = ChargeSerializer(many=True, read_only=True, source="visible_charges")
-    court_decisions = CourtDecisionSerializer(many=True, read_only=True, source="visible_decisions")
-    placements = PlacementSerializer(many=True, read_only=True, source="visible_placements")
+    charges = ChargeSerializer(many=True, read_only=True, source="shown_charges")
+    court_decisions = CourtDecisionSerializer(many=True, read_only=True, source="shown_decisions")
+    placements = PlacementSerializer(many=True, read_only=True, source="shown_placements")
     incommunicado_periods = IncommunicadoSerializer(
-        many=True, read_only=True, source="visible_incommunicado"
+        many=True, read_only=True, source="shown_isolation"
     )
-    release = ReleaseSerializer(read_only=True, allow_null=True, source="visible_release")
+    release = ReleaseSerializer(read_only=True, allow_null=True, source="shown_release")
     death = DeathSerializer(read_only=True, allow_null=True, source="visible_death")
 
     class Meta:
@@ -222,9 +221,9 @@ class EpisodeSerializer(TieredSerializer):
         return data
 
 
-def _transfers_prefetch(tier: Tier) -> Prefetch[Any]:
+def _transfers_prefetch(tier: Tier, *, through: str = "") -> Prefetch[Any]:
     return Prefetch(
-        "transfers",
+        f"{through}transfers",
         queryset=Transfer.objects.visible_to(tier)
         .select_related("from_country", "to_country", "from_place", "to_place")
         .order_by("sequence", "id"),
@@ -235,44 +234,13 @@ def _transfers_prefetch(tier: Tier) -> Prefetch[Any]:
 def episode_list(*, tier: Tier) -> QuerySet[DetentionEpisode]:
     """Episodes a viewer may see, of persons whose profile they may open, with everything the
     serializer reads prefetched (one query per relation)."""
-    releases = (
-        Release.objects.visible_to(tier)
-        .select_related("deal", "place__country")
-        .annotate(
-            deal_visible=Exists(ReleaseDeal.objects.visible_to(tier).filter(pk=OuterRef("deal_id")))
-        )
-        .prefetch_related(_transfers_prefetch(tier))
-    )
     return (
         DetentionEpisode.objects.visible_to(tier)
         .filter(person__in=person_queryset(tier).values("pk"))
         .select_related("person", "country", "arrest_place__country")
         .prefetch_related(
-            Prefetch(
-                "charges",
-                queryset=Charge.objects.visible_to(tier)
-                .select_related("article__code")
-                .order_by("charged_on", "id"),
-                to_attr="visible_charges",
-            ),
-            Prefetch(
-                "court_decisions",
-                queryset=CourtDecision.objects.visible_to(tier).order_by("decided_on", "id"),
-                to_attr="visible_decisions",
-            ),
-            Prefetch(
-                "placements",
-                queryset=CustodyPlacement.objects.visible_to(tier)
-                .select_related("facility__country")
-                .order_by("started_on", "id"),
-                to_attr="visible_placements",
-            ),
-            Prefetch(
-                "incommunicado_periods",
-                queryset=IncommunicadoPeriod.objects.visible_to(tier).order_by("started_on", "id"),
-                to_attr="visible_incommunicado",
-            ),
-            Prefetch("release", queryset=releases, to_attr="visible_release"),
+            *episode_prefetches(tier),
+            _transfers_prefetch(tier, through="shown_release__"),
             Prefetch("death", queryset=Death.objects.visible_to(tier), to_attr="visible_death"),
         )
         .order_by("id")

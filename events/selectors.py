@@ -32,7 +32,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import (
     Case,
     CharField,
@@ -41,6 +41,7 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     Subquery,
     Sum,
@@ -61,7 +62,9 @@ from .models import (
     CustodyPlacement,
     Death,
     DetentionEpisode,
+    IncommunicadoPeriod,
     Release,
+    ReleaseDeal,
     Transfer,
 )
 
@@ -390,21 +393,94 @@ class PersonStatus:
         return str(Status(self.status).label)
 
 
+# The derived status of one person is one large statement (``with_status`` and the two
+# annotations after it): building and compiling it costs Django more CPU than running it. Its
+# SQL depends only on the day and the tier, so it is compiled once per day and tier (per
+# process) with a sentinel id, and run with the person's id in the sentinel's place.
+_STATUS_COLUMNS = (
+    "status",
+    "status_country_id",
+    "status_place_id",
+    "days_in_detention",
+    "expected_end",
+)
+_SENTINEL_PK = -987_654_321_987
+_status_sql: dict[tuple[dt.date, Tier], tuple[str, tuple[Any, ...], tuple[int, ...]]] = {}
+
+
+def _status_statement(on: dt.date, tier: Tier) -> tuple[str, tuple[Any, ...], tuple[int, ...]]:
+    cached = _status_sql.get((on, tier))
+    if cached is None:
+        persons = Person.objects.filter(pk=_SENTINEL_PK)
+        query = with_expected_end(
+            with_days_in_detention(with_status(persons, on, tier), on, tier), tier
+        )
+        sql, params = query.values(*_STATUS_COLUMNS).query.sql_with_params()
+        slots = tuple(i for i, value in enumerate(params) if value == _SENTINEL_PK)
+        if not slots:  # pragma: no cover (the id is always a parameter)
+            raise RuntimeError("the status statement lost its person id")
+        cached = (sql, tuple(params), slots)
+        for key in [key for key in _status_sql if key[0] != on]:
+            del _status_sql[key]  # keep one day only
+        _status_sql[(on, tier)] = cached
+    return cached
+
+
+# Today's status of a published person, for the public: the person's listing row
+# (``prisoners.PersonListing``) holds it, derived from the records of the tier of the person's
+# own visibility, which for a published person is the public one; ``prisoners_listing_prepare``
+# first brings the row up to date (this transaction's own writes, a dated event whose day has
+# come). Days in detention as ``prisoners.listing.days_in_detention`` reads them.
+_PUBLISHED_STATUS_SQL = """
+SELECT l.status AS status, l.country_now_id AS status_country_id,
+       l.place_now_id AS status_place_id,
+       l.days_key + CASE WHEN l.growing THEN %s ELSE 0 END AS days_in_detention,
+       ({expected_end}) AS expected_end
+FROM prisoners_personlisting l JOIN prisoners_person ON prisoners_person.id = l.person_id
+WHERE l.person_id = %s AND l.visibility = 'public' AND l.merged_into_id IS NULL
+"""
+_DAYS_EPOCH = dt.date(2000, 1, 1)  # prisoners.listing.DAYS_EPOCH
+
+
+def _published_status(pk: int, on: dt.date) -> dict[str, Any] | None:
+    """Today's status of ``pk`` for the public from its listing row; None if the person is not
+    published (their row is derived for another tier)."""
+    sql = _PUBLISHED_STATUS_SQL.format(expected_end=_expected_end_sql(Tier.PUBLIC))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prisoners_listing_prepare(%s)", [on])
+        cursor.execute(sql, [(on - _DAYS_EPOCH).days, pk])
+        names = [column.name for column in cursor.description or ()]
+        row = cursor.fetchone()
+    return dict(zip(names, row, strict=True)) if row is not None else None
+
+
 def person_status(
     *, person: Person | int, on: dt.date | None = None, tier: Tier = Tier.STAFF
 ) -> PersonStatus:
     """Status, place, days in detention and expected end of term of one person on a date, from
-    the records ``tier`` sees."""
-    on = on or timezone.localdate()
+    the records ``tier`` sees: the rule of ``with_status``, ``with_days_in_detention`` and
+    ``with_expected_end``.
+
+    For the public today, a published person's status is read from their listing row (two
+    small queries; the same rule, kept by the database); otherwise it is computed by the
+    precompiled statement (one query)."""
+    today = timezone.localdate()
+    on = on or today
+    tier = Tier(tier)
     pk = person if isinstance(person, int) else person.pk
-    persons = Person.objects.filter(pk=pk)
-    row = (
-        with_expected_end(with_days_in_detention(with_status(persons, on, tier), on, tier), tier)
-        .values(
-            "status", "status_country_id", "status_place_id", "days_in_detention", "expected_end"
-        )
-        .get()
-    )
+    row = _published_status(pk, on) if tier == Tier.PUBLIC and on == today else None
+    if row is None:
+        sql, template, slots = _status_statement(on, tier)
+        params = list(template)
+        for slot in slots:
+            params[slot] = pk
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column.name for column in cursor.description or ()]
+            found = cursor.fetchone()
+        if found is None:
+            raise Person.DoesNotExist(pk)
+        row = dict(zip(names, found, strict=True))
     return PersonStatus(
         status=row["status"],
         country_id=row["status_country_id"],
@@ -412,6 +488,55 @@ def person_status(
         days_in_detention=row["days_in_detention"],
         expected_end=row["expected_end"],
     )
+
+
+def episode_prefetches(tier: Tier, *, through: str = "") -> list[Prefetch[Any]]:
+    """The records of each episode that ``tier`` sees, prefetched: ``shown_charges``,
+    ``shown_decisions``, ``shown_placements``, ``shown_isolation`` (lists, in date order) and
+    ``shown_release`` (the release or None, with ``deal_shown``: whether the tier sees its
+    deal). ``through``: the path from the prefetched objects to the episodes, e.g.
+    ``"shown_episodes__"`` for persons whose episodes are prefetched into ``shown_episodes``."""
+    return [
+        Prefetch(
+            f"{through}charges",
+            queryset=Charge.objects.visible_to(tier)
+            .select_related("article__code")
+            .order_by(F("charged_on").asc(nulls_last=True), "id"),
+            to_attr="shown_charges",
+        ),
+        Prefetch(
+            f"{through}court_decisions",
+            queryset=CourtDecision.objects.visible_to(tier).order_by(
+                F("decided_on").asc(nulls_last=True), "id"
+            ),
+            to_attr="shown_decisions",
+        ),
+        Prefetch(
+            f"{through}placements",
+            queryset=CustodyPlacement.objects.visible_to(tier)
+            .select_related("facility__country")
+            .order_by("started_on", "id"),
+            to_attr="shown_placements",
+        ),
+        Prefetch(
+            f"{through}incommunicado_periods",
+            queryset=IncommunicadoPeriod.objects.visible_to(tier).order_by(
+                F("started_on").asc(nulls_last=True), "id"
+            ),
+            to_attr="shown_isolation",
+        ),
+        Prefetch(
+            f"{through}release",
+            queryset=Release.objects.visible_to(tier)
+            .select_related("deal", "place__country")
+            .annotate(
+                deal_shown=Exists(
+                    ReleaseDeal.objects.visible_to(tier).filter(pk=OuterRef("deal_id"))
+                )
+            ),
+            to_attr="shown_release",
+        ),
+    ]
 
 
 def count_in_custody(
@@ -455,6 +580,7 @@ __all__ = [
     "count_in_custody",
     "episode_end",
     "episode_end_seen",
+    "episode_prefetches",
     "episodes_seen",
     "held_on",
     "person_status",

@@ -1,8 +1,9 @@
 """Reads for the person profile and the release-deal pages, each in a fixed number of queries.
 
-``person_profile`` loads one person with everything the profile shows in 18 queries at most,
+``person_profile`` loads one person with everything the profile shows in 19 queries at most,
 whatever the number of events: the person (1); the derived status, place, days in detention and
-expected end of term (1, ``events.selectors``, see ``profile_status``); names, recognitions,
+expected end of term (``events.selectors.person_status``: 2 for the public, from the person's
+listing row; 1 otherwise); names, recognitions,
 affiliations, biographies, identifiers and at-risk flags (6); episodes with their charges, court
 decisions, placements, incommunicado periods and releases (6); transfer legs (1); death (1);
 then the citations (1) and the claims (1) of all these records at once, over their
@@ -30,7 +31,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db import connection, models
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -82,10 +83,9 @@ from .models import (
 from .selectors import (
     IN_CUSTODY,
     PersonStatus,
+    episode_prefetches,
+    person_status,
     placement_end_seen,
-    with_days_in_detention,
-    with_expected_end,
-    with_status,
 )
 
 DEAL_PERSONS_PER_PAGE = 100
@@ -442,47 +442,7 @@ def profile_queryset(viewer: Any) -> models.QuerySet[Person]:
     # The children of episodes are prefetched through the ``shown_episodes`` list rather than by
     # nesting prefetches in the episode queryset: Django runs nested ones twice, and the second
     # pass reads the reverse one-to-one ``release`` once more per episode.
-    episode_children: list[Prefetch[Any]] = [
-        Prefetch(
-            "shown_episodes__charges",
-            queryset=Charge.objects.visible_to(tier)
-            .select_related("article__code")
-            .order_by(F("charged_on").asc(nulls_last=True), "id"),
-            to_attr="shown_charges",
-        ),
-        Prefetch(
-            "shown_episodes__court_decisions",
-            queryset=CourtDecision.objects.visible_to(tier).order_by(
-                F("decided_on").asc(nulls_last=True), "id"
-            ),
-            to_attr="shown_decisions",
-        ),
-        Prefetch(
-            "shown_episodes__placements",
-            queryset=CustodyPlacement.objects.visible_to(tier)
-            .select_related("facility")
-            .order_by("started_on", "id"),
-            to_attr="shown_placements",
-        ),
-        Prefetch(
-            "shown_episodes__incommunicado_periods",
-            queryset=IncommunicadoPeriod.objects.visible_to(tier).order_by(
-                F("started_on").asc(nulls_last=True), "id"
-            ),
-            to_attr="shown_isolation",
-        ),
-        Prefetch(
-            "shown_episodes__release",
-            queryset=Release.objects.visible_to(tier)
-            .select_related("deal", "place")
-            .annotate(
-                deal_shown=Exists(
-                    ReleaseDeal.objects.visible_to(tier).filter(pk=OuterRef("deal_id"))
-                )
-            ),
-            to_attr="shown_release",
-        ),
-    ]
+    episode_children = episode_prefetches(tier, through="shown_episodes__")
     prefetches: list[Prefetch[Any]] = [
         Prefetch(
             "name_variants",
@@ -546,59 +506,6 @@ def profile_queryset(viewer: Any) -> models.QuerySet[Person]:
         )
     persons = Person.objects.filter(profile_filter(tier)).select_related("home_region")
     return persons.prefetch_related(*prefetches)
-
-
-# The derived status (``events.selectors``) is one large statement: building and compiling it
-# costs Django more CPU than running it. Its SQL depends only on the date and the viewer's tier
-# (derived facts come from the records that tier sees), so it is compiled once per day and tier
-# (per process) with a sentinel id, and run with the person's id in the sentinel's place.
-_STATUS_COLUMNS = (
-    "status",
-    "status_country_id",
-    "status_place_id",
-    "days_in_detention",
-    "expected_end",
-)
-_SENTINEL_PK = -987_654_321_987
-_status_sql: dict[tuple[dt.date, Tier], tuple[str, tuple[Any, ...], tuple[int, ...]]] = {}
-
-
-def _status_statement(on: dt.date, tier: Tier) -> tuple[str, tuple[Any, ...], tuple[int, ...]]:
-    cached = _status_sql.get((on, tier))
-    if cached is None:
-        persons = Person.objects.filter(pk=_SENTINEL_PK)
-        query = with_expected_end(
-            with_days_in_detention(with_status(persons, on, tier), on, tier), tier
-        )
-        sql, params = query.values(*_STATUS_COLUMNS).query.sql_with_params()
-        slots = tuple(i for i, value in enumerate(params) if value == _SENTINEL_PK)
-        if not slots:  # pragma: no cover (the id is always a parameter)
-            raise RuntimeError("the status statement lost its person id")
-        cached = (sql, tuple(params), slots)
-        for key in [key for key in _status_sql if key[0] != on]:
-            del _status_sql[key]  # keep one day only
-        _status_sql[(on, tier)] = cached
-    return cached
-
-
-def profile_status(*, pk: int, on: dt.date, tier: Tier = Tier.STAFF) -> PersonStatus:
-    """``events.selectors.person_status`` of one person as ``tier`` sees it, from the
-    precompiled statement."""
-    sql, template, slots = _status_statement(on, Tier(tier))
-    params = list(template)
-    for slot in slots:
-        params[slot] = pk
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [column.name for column in cursor.description or ()]
-        row = dict(zip(names, cursor.fetchone() or (), strict=True))
-    return PersonStatus(
-        status=row["status"],
-        country_id=row["status_country_id"],
-        place_id=row["status_place_id"],
-        days_in_detention=row["days_in_detention"],
-        expected_end=row["expected_end"],
-    )
 
 
 def merged_target(*, pk: int, viewer: Any) -> int | None:
@@ -950,7 +857,7 @@ def person_profile(
     for variant in variants:
         name_citations += evidence.citations_of(variant)
 
-    status = profile_status(pk=person.pk, on=on, tier=tier)
+    status = person_status(person=person.pk, on=on, tier=tier)
     return Profile(
         pk=person.pk,
         name=localized_name(person, language, tier),
@@ -1332,8 +1239,20 @@ def deal_page(
     )
     if hide_withheld:
         named = named.filter(deal_listing__name_withheld=False)
+    # Only what a row of the page shows (``_identified_person``): a hundred releases, episodes
+    # and persons a page, built without the columns nobody reads.
     paginator = Paginator(
-        named.select_related("episode__person").order_by("deal_listing__name", "id"),
+        named.select_related("episode__person")
+        .only(
+            "id",
+            "released_on",
+            "released_on_precision",
+            "episode__id",
+            "episode__person__id",
+            "episode__person__name",
+            "episode__person__name_withheld",
+        )
+        .order_by("deal_listing__name", "id"),
         DEAL_PERSONS_PER_PAGE,
     )
     # The aggregate above already counted them: spare the paginator its own count.

@@ -30,6 +30,21 @@ DATE_TOO_EARLY = _("Choose a date after 1 January 1900.")
 DATE_IN_FUTURE = _("Choose a date no later than today.")
 
 
+def birth_years(bands: list[str], today: dt.date) -> list[int]:
+    """The birth years of age ``bands`` (``listing.age_condition``) as the counts the database
+    keeps store them (``listing.UNKNOWN_BIRTH_YEAR`` for unknown)."""
+    years: list[int] = []
+    for key, _label, low, high in listing.AGE_BANDS:
+        if key not in bands:
+            continue
+        if key == "unknown":
+            years.append(listing.UNKNOWN_BIRTH_YEAR)
+            continue
+        oldest = today.year - high if high is not None else dt.date.min.year
+        years += range(oldest, today.year - low + 1)
+    return years
+
+
 class PersonListingFilter(django_filters.FilterSet):
     on = django_filters.DateFilter(
         label=_("Status on"), method="keep", help_text=_("Leave empty for today.")
@@ -160,6 +175,41 @@ class PersonListingFilter(django_filters.FilterSet):
     def sort_key(self) -> str:
         sort = self.form.cleaned_data.get("sort") if self.is_bound and self.is_valid() else None
         return sort or "name"
+
+    def one_facet(self) -> listing.OneFacet | None:
+        """The one facet the rows are filtered on, with its values as the counts the database
+        keeps store them (``listing.pair_counts``): ``(None, ())`` when nothing is filtered;
+        None when the counts must be made from the rows (a status on another day, several
+        facets, or several values of a list facet, whose rows may hold more than one)."""
+        if self.is_bound:
+            self.errors  # noqa: B018 (validates the form, as ``qs`` does)
+        data = self.form.cleaned_data if self.is_bound else {}
+        if self.on_date is not None:
+            return None
+        chosen = {
+            name: value
+            for name, value in data.items()
+            if name not in ("on", "sort") and name in self.filters and value
+        }
+        if not chosen:
+            return (None, ())
+        if len(chosen) > 1:
+            return None
+        ((name, value),) = chosen.items()
+        if name in ("status", "gender"):
+            return (name, [listing.pair_value(name, v) for v in value])
+        if name in ("custody_country", "country_now", "region", "facility"):
+            return (name, [v.pk for v in value])
+        if name == "age":
+            return ("birth_year", birth_years(value, self.today))
+        if len(value) > 1:
+            return None
+        (one,) = value
+        if name == "at_risk":
+            return (name, [listing.risk_code(one)])
+        if name == "year":
+            return (name, [int(one)])
+        return (name, [one.pk])
 
     def filter_queryset(self, queryset: models.QuerySet[PersonListing]) -> Any:
         # The status last: on another day it is computed for the rows the others leave.

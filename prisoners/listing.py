@@ -17,9 +17,13 @@ lowest such tier sees, the tier of the person's own visibility (migration
 viewer, researchers and staff included; they see their own tier's derivation on the profile and
 in the API. Lists of facts (articles, deals, ...) keep a level per fact and are read per tier.
 
-Facet counts are one SQL statement over the filtered rows (``facet_counts``), cached until a
-write to the events or persons commits. Above ``LISTING_EXACT_COUNT_LIMIT`` expected rows the
-counts are estimated from a sample of the table (shown with "≈").
+Facet counts of the whole listing, or of the listing filtered on one facet (any values of a
+facet a row has one value of, or one value of a list), are read from the counts the database
+keeps (``pair_counts``, table ``prisoners_listingpair``, migration ``prisoners/0010``): exact,
+one small query, never stale. Other filters (several facets, a status on another day) are
+counted over the filtered rows by one SQL statement (``facet_counts``), cached until a write
+to the events or persons commits; above ``LISTING_EXACT_COUNT_LIMIT`` expected rows the counts
+are estimated from a sample of the table (shown with "≈").
 """
 
 from __future__ import annotations
@@ -53,11 +57,17 @@ RISK_KINDS = ("serious_illness", "over_60", "disability", "family", "other")
 # A listed fact is stored as ``id * LEVELS + level``; level 0 public, 1 researchers, 2 staff.
 LEVELS = 4
 
-EXACT_COUNT_LIMIT = 60_000
-SAMPLE_ROWS = 15_000
+# Counting over the filtered rows (several facets, or a status on another day) costs a few
+# microseconds a row, read at random from the table: above EXACT_COUNT_LIMIT expected rows the
+# counts are made from a sample of the table's blocks, about SAMPLE_ROWS of the rows, read from
+# at most SAMPLE_MAX_PERCENT of the blocks (a sample of a narrow filter reads many blocks for
+# few rows: it is capped, and is then smaller).
+EXACT_COUNT_LIMIT = 5_000
+SAMPLE_ROWS = 2_000
+SAMPLE_MAX_PERCENT = 5.0
 SAMPLE_ROWS_ON_DATE = 1_500
 CACHE_SECONDS = 3600
-CACHE_PREFIX = "listing-facets:v1:"
+CACHE_PREFIX = "listing-facets:v2:"
 
 # Age bands, by the age a person reaches this year (birth dates may be known to the year only).
 AGE_BANDS: tuple[tuple[str, Any, int, int | None], ...] = (
@@ -284,42 +294,36 @@ class FacetCounts:
         return self.counts.get(facet, {})
 
 
-LIST_COUNT = (
-    "SELECT {number}, c / {levels} FROM unnest(f.{column}) AS c WHERE c % {levels} <= {tier}"
-)
-
-
 def _count_sql(inner: str, tier: Tier) -> str:
     """Count every facet of the rows of ``inner`` (its columns: SCALAR_FACETS, then lists).
 
-    The rows are read once (a materialized CTE) and counted twice from memory: scalars by
-    grouping sets, lists unnested. Read twice, a filter whose rows are spread over the whole
-    table (e.g. an unknown birth year) cost two passes over its heap."""
+    One pass over the rows, one aggregate: each row is joined to its lists unnested side by
+    side (``unnest(a, b, ...)``: as many rows as the longest list, one row when all are
+    empty), and one grouping set per facet counts them: a scalar once per listing row (its
+    first unnested row), a list value once per row it is in. Returns json: ``{"rows": [[g,
+    scalars..., lists..., rows, all], ...]}``, ``g`` being ``GROUPING()`` of every facet."""
+    level = int(tier)
     columns = ", ".join((*SCALAR_FACETS, *LIST_COLUMNS))
-    rows = "f"
-    scalars = ", ".join(SCALAR_FACETS)
-    sets = ", ".join(f"({name})" for name in SCALAR_FACETS)
-    lists = " UNION ALL ".join(
-        LIST_COUNT.format(number=number, column=column, levels=LEVELS, tier=int(tier))
-        for number, column in enumerate(LIST_COLUMNS)
+    lists = [f"l_{name}" for name in LIST_FACETS]
+    unnested = ", ".join(f"u_{name}" for name in LIST_FACETS)
+    decoded = ", ".join(
+        f"CASE WHEN u.u_{name} % {LEVELS} <= {level} THEN u.u_{name} / {LEVELS} END AS l_{name}"
+        for name in LIST_FACETS
     )
+    grouped = ", ".join((*SCALAR_FACETS, *lists))
+    sets = ", ".join(f"({name})" for name in (*SCALAR_FACETS, *lists))
     return f"""
-    WITH f ({columns}) AS MATERIALIZED ({inner})
-    SELECT json_build_object(
-        'scalars', (
-            SELECT coalesce(json_agg(json_build_array(g, {scalars}, n)), '[]'::json) FROM (
-                SELECT GROUPING({scalars}) AS g, {scalars}, count(*) AS n
-                FROM {rows} GROUP BY GROUPING SETS ({sets})
-            ) AS s
-        ),
-        'lists', (
-            SELECT coalesce(json_agg(json_build_array(t, i, n)), '[]'::json) FROM (
-                SELECT u.t, u.i, count(*) AS n
-                FROM {rows} CROSS JOIN LATERAL ({lists}) AS u (t, i)
-                GROUP BY u.t, u.i
-            ) AS l
-        )
-    )
+    SELECT json_build_object('rows', coalesce(json_agg(json_build_array(
+        g, {grouped}, n_rows, n_all)), '[]'::json))
+    FROM (
+        SELECT GROUPING({grouped}) AS g, {grouped},
+               count(*) FILTER (WHERE u.o IS NULL OR u.o = 1) AS n_rows, count(*) AS n_all
+        FROM ({inner}) AS f ({columns})
+        LEFT JOIN LATERAL unnest({", ".join(f"f.{c}" for c in LIST_COLUMNS)})
+            WITH ORDINALITY AS u ({unnested}, o) ON true
+        CROSS JOIN LATERAL (SELECT {decoded}) AS l
+        GROUP BY GROUPING SETS ({sets})
+    ) AS s
     """  # noqa: S608 (built from constants; the filtered rows are Django's compiled query)
 
 
@@ -370,6 +374,88 @@ def _still_valid(snapshot: str) -> bool:
     return bool(valid)
 
 
+# The facets in the numbering of ``prisoners_listingpair`` (migration 0010), and the values of
+# its two text facets by their number there (position, from 1).
+PAIR_FACETS = (*SCALAR_FACETS, *LIST_FACETS)
+PAIR_TEXT_VALUES = {
+    "status": (
+        "pre_trial",
+        "imprisoned",
+        "house_arrest",
+        "released",
+        "released_expelled",
+        "deceased",
+        "not_detained",
+        "unknown",
+    ),
+    "gender": ("female", "male", "other", "unknown"),
+}
+UNKNOWN_BIRTH_YEAR = -1
+
+# The one facet a listing is filtered on, with its values as ``prisoners_listingpair`` stores
+# them; ``(None, ())`` for no filter at all.
+OneFacet = tuple[str | None, Sequence[int]]
+
+# A pair is kept once, lesser side first: the counts are read from both sides (a value with
+# itself once).
+PAIR_COUNTS_SQL = """
+SELECT f, v, sum(n)::bigint FROM (
+    SELECT fb AS f, vb AS v, n FROM prisoners_listingpair
+    WHERE fa = %(facet)s AND lvl <= %(tier)s {a}
+    UNION ALL
+    SELECT fa, va, n FROM prisoners_listingpair
+    WHERE fb = %(facet)s AND lvl <= %(tier)s {b} AND NOT (fa = fb AND va = vb)
+) AS p
+GROUP BY f, v HAVING sum(n) > 0
+"""
+
+
+def pair_value(facet: str, value: Any) -> int:
+    """A facet value as ``prisoners_listingpair`` stores it."""
+    if facet in PAIR_TEXT_VALUES:
+        return PAIR_TEXT_VALUES[facet].index(str(value)) + 1
+    return UNKNOWN_BIRTH_YEAR if value is None else int(value)
+
+
+def pair_counts(facet: OneFacet, *, viewer: Any, today: dt.date) -> FacetCounts:
+    """The exact counts of every facet over the rows a viewer sees, filtered on at most one
+    facet (any of its values for a facet with one value per row, one value of a list facet),
+    read from the counts the database keeps (``prisoners_listingpair``): one query, about
+    a millisecond whatever the number of rows.
+
+    Unfiltered, the counts are those of every status together (a row has exactly one); a
+    facet with one value per row is the sum over the values chosen (a row has at most one)."""
+    tier = viewer_tier(viewer)
+    name, values = facet
+    params: dict[str, Any] = {"tier": int(tier)}
+    if name is None:
+        params["facet"] = PAIR_FACETS.index("status")
+        sql = PAIR_COUNTS_SQL.format(a="", b="")
+    else:
+        params.update(facet=PAIR_FACETS.index(name), values=[int(v) for v in values])
+        sql = PAIR_COUNTS_SQL.format(a="AND va = ANY(%(values)s)", b="AND vb = ANY(%(values)s)")
+    counts: dict[str, dict[Any, int]] = {name: {} for name in PAIR_FACETS}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for number, value, n in cursor.fetchall():
+            facet_name = PAIR_FACETS[number]
+            key: Any = value
+            if facet_name in PAIR_TEXT_VALUES:
+                known = PAIR_TEXT_VALUES[facet_name]
+                if not 1 <= value <= len(known):
+                    continue
+                key = known[value - 1]
+            elif facet_name == "birth_year" and value == UNKNOWN_BIRTH_YEAR:
+                key = None
+            counts[facet_name][key] = int(n)
+    by_age: dict[str, int] = {}
+    for year, n in counts["birth_year"].items():
+        band = age_band(year, today)
+        by_age[band] = by_age.get(band, 0) + n
+    total = sum(counts["status"].values())
+    return FacetCounts(counts=counts, total=total, approximate=False, by_age=by_age)
+
+
 def facet_counts(
     queryset: models.QuerySet[PersonListing],
     *,
@@ -377,13 +463,19 @@ def facet_counts(
     today: dt.date,
     on: dt.date | None = None,
     candidates: models.QuerySet[PersonListing] | None = None,
+    one_facet: OneFacet | None = None,
 ) -> FacetCounts:
     """Counts per value of every facet over the filtered rows: one query.
 
-    With ``on``, the status counted is the status on that day. A cached result is used while no
+    ``one_facet``: the rows are ``listed(viewer)`` filtered on that facet alone (see
+    ``PersonListingFilter.one_facet``); their counts are read from the counts the database
+    keeps (``pair_counts``). Otherwise they are counted from the rows; with ``on``, the status
+    counted is the status on that day. A result counted from the rows is cached while no
     write has committed since it was counted (one query to check, instead of the count).
     """
     tier = viewer_tier(viewer)
+    if one_facet is not None and on is None:
+        return pair_counts(one_facet, viewer=tier, today=today)
     inner = _inner(queryset, tier, on)
     # The planner cannot guess how many rows a status on another day keeps: estimate the rows
     # it is computed for instead.
@@ -401,13 +493,14 @@ def facet_counts(
             sample_rows = min(sample_rows, SAMPLE_ROWS_ON_DATE)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT prisoners_listing_facets(%s, %s, %s, %s, %s)",
+                "SELECT prisoners_listing_facets(%s, %s, %s, %s, %s, %s)",
                 [
                     estimate,
                     _count_sql(inner, tier),
                     _count_sql(_sampled(inner), tier),
                     limit,
                     sample_rows,
+                    getattr(settings, "LISTING_SAMPLE_MAX_PERCENT", SAMPLE_MAX_PERCENT),
                 ],
             )
             (raw,) = cursor.fetchone()
@@ -427,17 +520,20 @@ def _scale(n: int, percent: float) -> int:
 
 def _read_counts(result: dict[str, Any], today: dt.date) -> FacetCounts:
     percent = float(result["percent"])
-    counts: dict[str, dict[Any, int]] = {name: {} for name in (*SCALAR_FACETS, *LIST_FACETS)}
-    for row in result["counts"]["scalars"]:
-        grouping, values, n = row[0], row[1:-1], row[-1]
+    names = (*SCALAR_FACETS, *LIST_FACETS)
+    counts: dict[str, dict[Any, int]] = {name: {} for name in names}
+    for row in result["counts"]["rows"]:
+        grouping, values, n_rows, n_all = row[0], row[1:-2], row[-2], row[-1]
         # GROUPING() sets a bit for every column *not* grouped; the one clear bit names it.
-        for position, name in enumerate(SCALAR_FACETS):
-            if not grouping & (1 << (len(SCALAR_FACETS) - 1 - position)):
-                value = values[position]
-                if value is not None or name == "birth_year":
-                    counts[name][value] = _scale(n, percent)
-    for number, value, n in result["counts"]["lists"]:
-        counts[LIST_FACETS[number]][value] = _scale(n, percent)
+        for position, name in enumerate(names):
+            if grouping & (1 << (len(names) - 1 - position)):
+                continue
+            value = values[position]
+            if name in LIST_FACETS:
+                if value is not None:
+                    counts[name][value] = _scale(n_all, percent)
+            elif value is not None or name == "birth_year":
+                counts[name][value] = _scale(n_rows, percent)
     by_age: dict[str, int] = {}
     for year, n in counts["birth_year"].items():
         band = age_band(year, today)
@@ -686,6 +782,7 @@ def listing_page(
         today=today,
         on=on,
         candidates=getattr(filterset, "candidates", None) if on is not None else None,
+        one_facet=filterset.one_facet(),
     )
     page = Paginator(range(counts.total), per_page).page(page_number)  # InvalidPage: caller
     page.elided_range = list(  # type: ignore[attr-defined]

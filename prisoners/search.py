@@ -429,48 +429,54 @@ _KEY = '"prisoners_namevariant"."search_key"'
 _SURNAME_KEY = f"(split_part({_KEY}::text, ' ', -1) || ' ' || {_KEY}::text)"
 
 
-def _probes(s: _Search, expression: str, prefixes: list[str]) -> tuple[str, list[Any]]:
-    """Rows whose ``expression`` starts with one of ``prefixes``: one btree range scan per
-    prefix, in index order, each stopping after ``s.cap`` rows."""
-    condition = f"{expression} ~>=~ probe.pre AND {expression} ~<~ (probe.pre || %s)"
+def _probe_sql(s: _Search, expression: str, pre: str) -> tuple[str, list[Any]]:
+    """Rows whose ``expression`` starts with the SQL value ``pre`` (a column of the unnest
+    around it, never user text): one btree range scan in index order, stopping after
+    ``s.cap`` rows."""
+    condition = f"{expression} ~>=~ {pre} AND {expression} ~<~ ({pre} || %s)"
     sql, params = _rows_sql(
         NameVariant.objects.visible_to(s.viewer)
         .order_by()
-        # A constant condition (the prefix comes from the unnest around it): no user text.
         .filter(RawSQL(condition, [_MAX_CHAR], output_field=BooleanField()))  # noqa: S611
     )
+    return f"({sql} ORDER BY {expression} USING ~<~ LIMIT {int(s.cap)})", params
+
+
+def _probes(s: _Search, expression: str, prefixes: list[str]) -> tuple[str, list[Any]]:
+    """Rows whose ``expression`` starts with one of ``prefixes``: one btree range scan per
+    prefix, in index order, each stopping after ``s.cap`` rows."""
+    sql, params = _probe_sql(s, expression, "probe.pre")
     return (
         "SELECT x.* FROM unnest(%s::text[]) AS probe(pre) CROSS JOIN LATERAL "  # noqa: S608
-        f"({sql} ORDER BY {expression} USING ~<~ LIMIT {int(s.cap)}) AS x",
+        f"{sql} AS x",
         [list(prefixes), *params],
     )
 
 
-def _exact(s: _Search, keys: list[str]) -> tuple[str, list[Any]]:
-    """Rows whose key is one of ``keys``: one btree lookup per key. (Not ``IN (...)``: the
-    planner would estimate each of a thousand typo keys one by one.)"""
-    sql, params = _rows_sql(
-        NameVariant.objects.visible_to(s.viewer)
-        .order_by()
-        .filter(RawSQL(f"{_KEY} = probe.pre", [], output_field=BooleanField()))  # noqa: S611
-    )
+def _word_probes(s: _Search, keys: list[str]) -> tuple[str, list[Any]]:
+    """Keys (words joined by spaces) found whole: at the start of a key (the whole key
+    included), or after the key's last word (a name typed surname first).
+
+    The keys are sent once, and each is probed in turn by every way (one btree range scan
+    each, stopping after ``s.cap`` rows): for a thousand typo readings, the statement's text
+    is what costs."""
+    by_start, start_params = _probe_sql(s, _KEY, "probe.pre")
+    by_surname, surname_params = _probe_sql(s, _SURNAME_KEY, "probe.pre")
+    ways, params = [by_start, by_surname], [*start_params, *surname_params]
+    if len(s.query.words) > 1:  # a one-word key is found by the surname-first probe
+        whole, whole_params = _rows_sql(
+            NameVariant.objects.visible_to(s.viewer)
+            .order_by()
+            .filter(RawSQL(f"{_KEY} = given.key", [], output_field=BooleanField()))  # noqa: S611
+        )
+        ways.append(f"({whole} LIMIT {int(s.cap)})")
+        params += whole_params
     return (
-        "SELECT x.* FROM unnest(%s::text[]) AS probe(pre) CROSS JOIN LATERAL "  # noqa: S608
-        f"({sql} LIMIT {int(s.cap)}) AS x",
+        "SELECT x.* FROM unnest(%s::text[]) AS given(key) "  # noqa: S608
+        "CROSS JOIN LATERAL (SELECT given.key || ' ' AS pre) AS probe "
+        f"CROSS JOIN LATERAL ({' UNION ALL '.join(ways)}) AS x",
         [list(keys), *params],
     )
-
-
-def _word_probes(s: _Search, keys: list[str]) -> tuple[str, list[Any]]:
-    """Keys (words joined by spaces) found whole: as the whole key, at its start, or after the
-    key's last word (a name typed surname first)."""
-    parts = [
-        _probes(s, _KEY, [k + " " for k in keys]),
-        _probes(s, _SURNAME_KEY, [k + " " for k in keys]),
-    ]
-    if len(s.query.words) > 1:  # a one-word key is found by the surname-first probe
-        parts.append(_exact(s, keys))
-    return _union(parts)
 
 
 def _btree_groups(s: _Search) -> list[Group]:
@@ -583,7 +589,20 @@ _STATUS_SQL: dict[tuple[dt.date, Tier], tuple[str, tuple[Any, ...], int]] = {}
 
 def _statuses(ids: list[int], on: dt.date, tier: Tier) -> dict[int, str]:
     """``events.selectors.with_status`` of these persons on ``on`` (ids already visible), from
-    the records ``tier`` sees."""
+    the records ``tier`` sees.
+
+    For the public, the persons are published ones, and ``prisoners_listing_status`` (the SQL
+    form of the same rule, which the listing is built with) derives each person's status from
+    the records of the tier of their own visibility: the public one. It reads the events as
+    they are now, like the statement below, at a fraction of its cost to plan."""
+    if tier == Tier.PUBLIC:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.person_id, s.status FROM prisoners_listing_status(%s::bigint[], %s) s"
+                " JOIN prisoners_person p ON p.id = s.person_id AND p.visibility = 'public'",
+                [list(ids), on],
+            )
+            return dict(cursor.fetchall())
     cached = _STATUS_SQL.get((on, tier))
     if cached is None:
         from events.selectors import with_status

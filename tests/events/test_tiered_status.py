@@ -266,3 +266,76 @@ def test_statistics_equal_the_selectors_for_every_tier():
     )
     assert_matches_orm()
     assert_incremental_equals_rebuild()
+
+
+# --- one path for a person's status ---------------------------------------------------------
+
+
+def statement(who: Person, tier: Tier) -> tuple:
+    """What the compiled status statement says (the rule for any day and tier)."""
+    from events import selectors
+
+    today = timezone.localdate()
+    sql, template, slots = selectors._status_statement(today, tier)
+    params = list(template)
+    for slot in slots:
+        params[slot] = who.pk
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return tuple(cursor.fetchone())
+
+
+def as_tuple(status) -> tuple:
+    return (
+        status.status,
+        status.country_id,
+        status.place_id,
+        status.days_in_detention,
+        status.expected_end,
+    )
+
+
+def test_public_status_today_from_the_listing_row_is_the_statement(demo):
+    """For the public today, ``person_status`` reads a published person's listing row; it says
+    what the statement says, also right after a write in the same transaction."""
+    for who in Person.objects.filter(visibility=Visibility.PUBLIC):
+        assert as_tuple(person_status(person=who, tier=Tier.PUBLIC)) == statement(who, Tier.PUBLIC)
+    who, ep = held_with_release()  # a draft release: still held for the public
+    assert as_tuple(person_status(person=who, tier=Tier.PUBLIC)) == statement(who, Tier.PUBLIC)
+    assert person_status(person=who, tier=Tier.PUBLIC).status == Status.IMPRISONED
+    publish(Release.objects.get(episode=ep))  # not committed: the row follows at once
+    assert person_status(person=who, tier=Tier.PUBLIC).status == Status.RELEASED
+    assert as_tuple(person_status(person=who, tier=Tier.PUBLIC)) == statement(who, Tier.PUBLIC)
+
+
+def test_public_status_of_an_unpublished_person_is_computed_for_the_public():
+    """A researcher-only person's listing row is derived for researchers: the public status is
+    computed from the public records instead."""
+    who = person("Researcher Person", visibility=Visibility.RESEARCHER)
+    ep = episode(who, arrested_on=ARREST)
+    services.release_record(
+        episode=ep,
+        released_on=RELEASE,
+        kind=Release.Kind.PARDON,
+        visibility=Visibility.RESEARCHER,
+    )
+    assert row(who).status == Status.RELEASED  # the researchers' derivation
+    assert person_status(person=who, tier=Tier.PUBLIC).status != Status.RELEASED
+    assert as_tuple(person_status(person=who, tier=Tier.PUBLIC)) == statement(who, Tier.PUBLIC)
+
+
+def test_search_statuses_for_the_public_are_the_public_derivation(demo):
+    from prisoners.search import _statuses
+
+    today = timezone.localdate()
+    who, _ep = held_with_release()
+    ids = list(Person.objects.filter(visibility=Visibility.PUBLIC).values_list("pk", flat=True))
+    expected = dict(
+        with_status(Person.objects.filter(pk__in=ids), today, Tier.PUBLIC).values_list(
+            "pk", "status"
+        )
+    )
+    assert _statuses(ids, today, Tier.PUBLIC) == expected
+    assert expected[who.pk] == Status.IMPRISONED

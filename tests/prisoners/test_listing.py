@@ -477,29 +477,172 @@ def facet_queries(captured) -> int:
     return sum("prisoners_listing_facets" in q["sql"] for q in captured.captured_queries)
 
 
+# Two facets: counted from the rows (one facet or none is read from the kept counts).
+TWO_FACETS = "?gender=female&gender=male&custody_country=BY"
+
+
 def test_counts_are_cached_until_a_write_commits(client):
     # No write in this test's transaction: what it counts may be cached.
     with CaptureQueriesContext(connection) as first:
-        page(client)
+        page(client, TWO_FACETS)
     with CaptureQueriesContext(connection) as second:
-        page(client)
+        page(client, TWO_FACETS)
     assert (facet_queries(first), facet_queries(second)) == (1, 0)
     committed_change()
     with CaptureQueriesContext(connection) as third:
-        page(client)
+        page(client, TWO_FACETS)
     assert facet_queries(third) == 1
 
 
 def test_counts_are_not_cached_by_a_transaction_that_wrote(client, demo):
-    page(client)
+    page(client, TWO_FACETS)
     with CaptureQueriesContext(connection) as again:
-        page(client)
+        page(client, TWO_FACETS)
     assert facet_queries(again) == 1  # its own writes are not for others to see
 
 
 def test_large_results_are_counted_from_a_sample(client, demo, settings):
     settings.LISTING_EXACT_COUNT_LIMIT = 0
     settings.LISTING_SAMPLE_ROWS = 0
-    response = page(client)
+    response = page(client, TWO_FACETS)
     assert "About" in response.content.decode()
     assert set(names(response)) == DEMO_NAMES  # the rows themselves are never sampled
+
+
+# --- counts kept by the database (one facet or none) ----------------------------------------------
+
+ONE_FACET_QUERIES = [
+    "",
+    "?status=imprisoned",
+    "?status=released&status=released_expelled",
+    "?gender=female",
+    "?age=unknown",
+    "?age=30-39&age=70-",
+    "?country_now=BY",
+    "?country_now=UA&country_now=LT",
+    "?custody_country=BY",
+    "?year=2020",
+    "?on={today}",  # today is no other day
+]
+
+
+def pairs_recounted() -> set[tuple]:
+    """``prisoners_listingpair`` as migration 0010 computes it from every listing row."""
+    from importlib import import_module
+
+    migration = import_module("prisoners.migrations.0010_listing_facet_pairs")
+    rows = "SELECT 1 AS sign, r.* FROM prisoners_personlisting r"
+    with connection.cursor() as cursor:
+        cursor.execute(migration.PAIRS.format(rows=rows))
+        return set(cursor.fetchall())
+
+
+def pairs_kept() -> set[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT fa, va, fb, vb, lvl, n FROM prisoners_listingpair WHERE n <> 0")
+        return set(cursor.fetchall())
+
+
+def counted_from_rows(query: str, tier: Tier) -> listing.FacetCounts:
+    from django.http import QueryDict
+
+    from prisoners.filters import PersonListingFilter
+
+    today = timezone.localdate()
+    filterset = PersonListingFilter(QueryDict(query.lstrip("?")), listing.listed(tier), tier=tier)
+    assert filterset.is_valid()
+    return listing.facet_counts(filterset.qs, viewer=tier, today=today)
+
+
+def kept_counts(query: str, tier: Tier) -> listing.FacetCounts:
+    from django.http import QueryDict
+
+    from prisoners.filters import PersonListingFilter
+
+    today = timezone.localdate()
+    filterset = PersonListingFilter(QueryDict(query.lstrip("?")), listing.listed(tier), tier=tier)
+    assert filterset.is_valid()
+    one = filterset.one_facet()
+    assert one is not None, query
+    return listing.pair_counts(one, viewer=tier, today=today)
+
+
+@pytest.mark.parametrize("tier", list(Tier))
+def test_kept_counts_are_the_counts_of_the_rows(demo, hidden, tier):
+    today = timezone.localdate()
+    listing.prepare(today)
+    deal_query = f"?deal={demo.slug}"
+    article = CriminalArticle.objects.first()
+    for episode in DetentionEpisode.objects.order_by("id")[:3]:
+        ev.charge_add(episode=episode, article=article)
+    queries = [q.format(today=today) for q in ONE_FACET_QUERIES]
+    queries += [deal_query, f"?article={article.pk}"]
+    for query in queries:
+        kept, counted = kept_counts(query, tier), counted_from_rows(query, tier)
+        assert (kept.counts, kept.total, kept.by_age) == (
+            counted.counts,
+            counted.total,
+            counted.by_age,
+        ), query
+    assert kept_counts("", tier).total == listing.listed(tier).count()
+
+
+def test_several_facets_or_values_of_a_list_are_counted_from_the_rows(demo):
+    from django.http import QueryDict
+
+    from prisoners.filters import PersonListingFilter
+
+    def one(query: str):
+        filterset = PersonListingFilter(QueryDict(query), listing.listed(Tier.PUBLIC))
+        filterset.is_valid()
+        return filterset.one_facet()
+
+    assert one("") == (None, ())
+    assert one("status=imprisoned&sort=-days") == ("status", [2])
+    assert one("year=2020&year=2024") is None  # a row may be in both years
+    assert one("gender=male&year=2020") is None
+    assert one("status=imprisoned&on=2025-12-12") is None
+
+
+def test_kept_text_values_are_the_choices():
+    from importlib import import_module
+
+    migration = import_module("prisoners.migrations.0010_listing_facet_pairs")
+    assert listing.PAIR_TEXT_VALUES["status"] == migration.STATUSES
+    assert listing.PAIR_TEXT_VALUES["gender"] == migration.GENDERS
+    assert set(migration.STATUSES) == set(Status.values)
+    assert set(migration.GENDERS) == set(Person.Gender.values)
+
+
+def test_kept_counts_follow_every_write_in_the_same_transaction(demo, hidden):
+    today = timezone.localdate()
+    listing.prepare(today)
+    assert pairs_kept() == pairs_recounted()
+    before = kept_counts("?gender=female", Tier.PUBLIC)
+    who = person_create(name="Counted Person", visibility=Visibility.PUBLIC, gender="female")
+    episode = ev.episode_open(
+        person=who, country=Country.objects.get(code="BY"), arrested_on=D(2022, 3, 1)
+    )
+    ev.charge_add(episode=episode, article=CriminalArticle.objects.first())
+    listing.prepare(today)  # what every page does first: no commit needed
+    after = kept_counts("?gender=female", Tier.PUBLIC)
+    assert after.total == before.total + 1
+    assert after.of("year").get(2022, 0) == before.of("year").get(2022, 0) + 1
+    assert pairs_kept() == pairs_recounted()
+    person_update(person=hidden["researcher"], visibility=Visibility.PUBLIC)
+    person_update(person=who, name_withheld=True)
+    listing.prepare(today)
+    assert kept_counts("", Tier.PUBLIC).total == listing.listed(Tier.PUBLIC).count()
+    assert pairs_kept() == pairs_recounted()
+    person_update(person=hidden["draft"], merged_into=who)
+    listing.prepare(today)
+    assert kept_counts("", Tier.STAFF).total == listing.listed(Tier.STAFF).count()
+    assert pairs_kept() == pairs_recounted()
+
+
+def test_one_facet_is_counted_without_counting_rows(client, demo):
+    with CaptureQueriesContext(connection) as captured:
+        body = page(client, f"?deal={demo.slug}").content.decode()
+    assert facet_queries(captured) == 0
+    assert sum("prisoners_listingpair" in q["sql"] for q in captured.captured_queries) == 1
+    assert re.search(r'value="released"> Released</label> <span class="count">2<', body)
