@@ -44,6 +44,7 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from config.runtime import settle_memory
 from events import synthetic
 from events.models import ReleaseDeal
 from prisoners.models import NameVariant, Person
@@ -393,6 +394,7 @@ def run(
                 None,
             ),
         ]
+        settle_memory()  # as config/wsgi.py does once the application is loaded
         for name, urls, headers in plan:
             say(f"measuring {name} ({requests} requests over {len(urls)} URLs)")
             bench.measure(name, urls, headers)
