@@ -36,6 +36,16 @@ def story(live_server) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {"url": str(live_server.url), "editor": make_user("edna", "editor")}
 
 
+def htmx_ready(page: Any) -> None:
+    """Wait until the page has loaded and htmx has processed it and settled any swap: a test
+    acts within milliseconds of a page appearing, a person does not."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "() => window.htmx !== undefined && !document.querySelector("
+        "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_an_editor_enters_a_person_and_an_episode(open_page, story, javascript):
     from events.models import Citation, DetentionEpisode
@@ -73,6 +83,8 @@ def test_an_editor_enters_a_person_and_an_episode(open_page, story, javascript):
     assert person.name_variants.filter(generated=True).count() == len(offered) - 1
 
     page.get_by_role("link", name="Detention episode", exact=True).click()
+    if javascript:
+        htmx_ready(page)
     page.get_by_label("Arrested on", exact=True).fill("2024-03-17")
     page.get_by_label("Arresting authority", exact=True).fill("KGB")
     page.get_by_label("Find a source already entered", exact=True).fill("viasna")
@@ -113,6 +125,8 @@ def test_an_editor_enters_a_chain_of_three_legs_and_corrects_one(open_page, stor
     sign_in(page, site, story["editor"])
     page.goto(f"{site}/staff/review/release/{release.pk}/")
     page.get_by_role("link", name="Transfer chain", exact=True).click()
+    if javascript:
+        htmx_ready(page)
 
     legs = [("BY", "UA", "2025-12-13"), ("UA", "PL", "2025-12-14"), ("PL", "LT", "2025-12-20")]
     page.get_by_role("button", name="Add a leg").click()
@@ -140,8 +154,13 @@ def test_an_editor_enters_a_chain_of_three_legs_and_corrects_one(open_page, stor
 
     last = chain[-1]
     page.goto(f"{site}/staff/review/transfer/{last.pk}/")
+    if javascript:
+        htmx_ready(page)
     page.get_by_role("link", name="Correct a field").click()
     edit = page.get_by_role("region", name="Correct a field")
+    if javascript:  # the form htmx swapped in must be settled (its change trigger bound)
+        expect(edit.get_by_label("Field", exact=True)).to_be_visible()
+        htmx_ready(page)
     edit.get_by_label("Field", exact=True).select_option(value="mode")
     if not javascript:
         edit.get_by_role("button", name="Choose this field").click()
