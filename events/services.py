@@ -180,6 +180,18 @@ def claim_accept(*, claim: Claim) -> Claim:
 # --- Episodes and what happens inside them --------------------------------------------------
 
 
+def open_episode(person: Person) -> DetentionEpisode | None:
+    """The person's open episode (the latest, should the data hold several), locked for the
+    writing transaction."""
+    return (
+        DetentionEpisode.objects.select_for_update()
+        .filter(person=person)
+        .open()
+        .order_by("-arrested_on", "-pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def episode_open(
     *,

@@ -166,3 +166,20 @@ def person_update(*, person: Person, **fields: Any) -> Person:
     person.full_clean()
     person.save(update_fields=[*fields, "updated_at"])
     return person
+
+
+def person_from_name(text: str, *, visibility: str = Visibility.DRAFT) -> Person:
+    """A new person from a name as written (a pasted line, an article): Cyrillic is taken as
+    their Belarusian or Russian name and the Latin name generated; Latin is the name itself."""
+    language = translit.detect_language(text) or (
+        "ru" if any("\u0400" <= ch <= "\u04ff" for ch in text) else ""
+    )
+    if language:
+        latin = translit.variants(text, language)[0][0]
+        return person_create(
+            name=latin,
+            name_be=text if language == "be" else "",
+            name_ru=text if language != "be" else "",
+            visibility=visibility,
+        )
+    return person_create(name=text, visibility=visibility)

@@ -2,7 +2,8 @@
 
 - ``canonical_url``: the page's own canonical link when it gives one, else the address it was
   fetched from; lower-case scheme and host, no fragment, no tracking parameters, no default port.
-- ``content_hash``: SHA-256 of the text with white space collapsed.
+- the content hash: ``events.services.content_hash`` (SHA-256 of the text with white space
+  collapsed, as sources are recognised).
 - ``simhash``: a 64-bit similarity hash of the word 3-shingles. Two texts of the same wire story
   differ in a few bits. Stored as four 16-bit bands, each indexed: two hashes within
   ``NEAR_BITS`` bits share at least one band (pigeonhole), so candidates come from four index
@@ -40,10 +41,6 @@ def canonical_url(url: str) -> str:
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/")
     return urlunsplit((scheme, netloc, path, query, ""))[:1000]
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
 
 
 def _hash64(value: str) -> int:

@@ -26,6 +26,7 @@ from events.articles.analyze import analyze
 from events.articles.extract import Article as ParsedArticle
 from events.articles.extract import ArticleError, from_text, parse_document
 from events.models import ReleaseDeal
+from events.services import content_hash
 from prisoners.audit import audit_context
 from prisoners.models import Country, DatePrecision
 
@@ -341,7 +342,7 @@ def _finish(
 
 def _store(item: ImportItem, parsed: ParsedArticle, fetched_url: str) -> str:
     canonical = dedup.canonical_url(parsed.url or fetched_url or item.url)
-    digest = dedup.content_hash(parsed.text)
+    digest = content_hash(parsed.text)
     with transaction.atomic():
         locked = ImportItem.objects.select_for_update().get(pk=item.pk)
         if locked.status != ItemStatus.PENDING:

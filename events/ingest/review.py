@@ -29,10 +29,9 @@ from events.models import (
     Transfer,
 )
 from prisoners.audit import audit_context
-from prisoners.errors import ApplicationError
+from prisoners.errors import ApplicationError, messages_of
 from prisoners.models import Country, DatePrecision, Person, Visibility
-from prisoners.services import person_create
-from prisoners.translit import detect_language, variants
+from prisoners.services import person_from_name
 
 from .models import Article, Proposal
 
@@ -87,19 +86,6 @@ def _country(code: str = DEFAULT_COUNTRY) -> Country:
     return Country.objects.get(code=code)
 
 
-def _new_person(name: str) -> Person:
-    language = detect_language(name) or ("ru" if re.search("[\u0400-\u04ff]", name) else "")
-    if language:
-        latin = variants(name, language)[0][0]
-        return person_create(
-            name=latin,
-            name_be=name if language == "be" else "",
-            name_ru=name if language != "be" else "",
-            visibility=DRAFT,
-        )
-    return person_create(name=name, visibility=DRAFT)
-
-
 def _person(p: Proposal, source: Source, quote: str) -> tuple[Person, bool]:
     if p.person_id:
         return Person.objects.get(pk=p.person_id), False
@@ -107,19 +93,10 @@ def _person(p: Proposal, source: Source, quote: str) -> tuple[Person, bool]:
         raise ReviewError(_("The name matches several persons: choose which one is meant."))
     if not p.person_name.strip():
         raise ReviewError(_("Choose the person this proposal is about."))
-    person = _new_person(p.person_name)
+    person = person_from_name(p.person_name)
     ev.cite(obj=person, source=source, quote=quote, field_name="name")
     p.person = person
     return person, True
-
-
-def _open_episode(person: Person) -> DetentionEpisode | None:
-    return (
-        DetentionEpisode.objects.select_for_update()
-        .filter(person=person, ended_on__isnull=True)
-        .order_by("-arrested_on", "-pk")
-        .first()
-    )
 
 
 def _need_date(p: Proposal) -> dt.date:
@@ -164,7 +141,7 @@ def _accept_release(p: Proposal, source: Source, quote: str) -> models.Model:
             ev.cite(obj=found, source=source, quote=quote)
             return found
     released_on = _need_date(p)
-    episode = _open_episode(person)
+    episode = ev.open_episode(person)
     if episode is None:
         if not created:
             raise ReviewError(
@@ -263,7 +240,7 @@ def _accept_transfer(p: Proposal, source: Source, quote: str) -> models.Model:
 
 def _accept_detention(p: Proposal, source: Source, quote: str) -> models.Model:
     person, _created = _person(p, source, quote)
-    episode = _open_episode(person) or _episode_for(person, p.date)
+    episode = ev.open_episode(person) or _episode_for(person, p.date)
     if episode is not None:
         if episode.arrested_on is None and p.date is not None:
             episode.arrested_on = p.date
@@ -308,7 +285,7 @@ def term_years(term: str) -> int | None:
 
 def _accept_sentence(p: Proposal, source: Source, quote: str) -> models.Model:
     person, _created = _person(p, source, quote)
-    episode = _open_episode(person) or (
+    episode = ev.open_episode(person) or (
         DetentionEpisode.objects.filter(person=person).order_by("-arrested_on", "-pk").first()
     )
     if episode is None:
@@ -345,7 +322,7 @@ def _accept_death(p: Proposal, source: Source, quote: str) -> models.Model:
         person=person,
         died_on=_need_date(p),
         died_on_precision=_precision(p),
-        episode=_open_episode(person),
+        episode=ev.open_episode(person),
         visibility=DRAFT,
     )
     ev.cite(obj=death, source=source, quote=quote)
@@ -371,14 +348,6 @@ EDITABLE = (
     "term",
     "deal",
 )
-
-
-def _messages(error: Exception) -> str:
-    if isinstance(error, ApplicationError):
-        return str(error.message)
-    if isinstance(error, ValidationError):
-        return "; ".join(str(m) for m in error.messages)
-    return str(error)
 
 
 def proposal_accept(
@@ -420,7 +389,7 @@ def proposal_accept(
                 p.save()
             return p
     except (ApplicationError, ValidationError) as error:
-        raise ReviewError(_messages(error)) from error
+        raise ReviewError("; ".join(messages_of(error))) from error
 
 
 def proposal_reject(*, proposal_id: int, user: Any, reason: str) -> Proposal:

@@ -28,11 +28,10 @@ from django.utils.translation import gettext_lazy as _
 from events import services as ev
 from events.models import DetentionEpisode, Release, ReleaseDeal, Source
 from prisoners.audit import audit_context
-from prisoners.errors import ApplicationError
+from prisoners.errors import ApplicationError, messages_of
 from prisoners.models import Country, Person, Visibility
 from prisoners.search import Level, person_search
-from prisoners.services import person_create
-from prisoners.translit import detect_language, variants
+from prisoners.services import person_from_name
 
 MAX_LINES = 300
 CANDIDATES = 6
@@ -242,27 +241,6 @@ class DealEntryError(Exception):
         self.line_errors = line_errors
 
 
-def _messages(error: Exception) -> list[str]:
-    if isinstance(error, ApplicationError):
-        return [str(error.message)]
-    if isinstance(error, ValidationError):
-        return [str(m) for m in error.messages]
-    return [str(error)]
-
-
-def _new_person(text: str, visibility: str) -> Person:
-    language = detect_language(text) or ("ru" if re.search("[\u0400-\u04ff]", text) else "")
-    if language:
-        latin = variants(text, language)[0][0]
-        return person_create(
-            name=latin,
-            name_be=text if language == "be" else "",
-            name_ru=text if language != "be" else "",
-            visibility=visibility,
-        )
-    return person_create(name=text, visibility=visibility)
-
-
 @dataclass
 class Saved:
     deal: ReleaseDeal
@@ -299,7 +277,7 @@ def deal_entry_save(
                 with transaction.atomic(), audit_context(user=user, reason=reason):
                     source = ev.source_get_or_create(title=title, url=url)
             except ValidationError as error:
-                raise DealEntryError(_messages(error), {}) from error
+                raise DealEntryError(messages_of(error), {}) from error
         with audit_context(user=user, reason=reason, source=source):
             deal = deal_input.deal
             created = deal is None
@@ -318,7 +296,7 @@ def deal_entry_save(
                             )
                         )
                 except (ApplicationError, ValidationError) as error:
-                    line_errors.setdefault(line.number, []).extend(_messages(error))
+                    line_errors.setdefault(line.number, []).extend(messages_of(error))
             if errors or line_errors or deal is None:
                 raise DealEntryError(errors, line_errors)
     return Saved(deal=deal, releases=releases, created_deal=created)
@@ -352,7 +330,7 @@ def _deal_create(
                 )
                 ev.cite(obj=destination, source=source, quote=quote)
     except (ApplicationError, ValidationError) as error:
-        errors.extend(_messages(error))
+        errors.extend(messages_of(error))
         return None
     return deal
 
@@ -369,7 +347,7 @@ def _line_save(
     assert line.destination is not None
     assert line.released_on is not None
     if line.creates_person:
-        person = _new_person(line.text, visibility)
+        person = person_from_name(line.text, visibility=visibility)
         ev.cite(obj=person, source=source, quote=quote, field_name="name")
         episode = ev.episode_open(
             person=person, country=new_person_country, arrested_on=None, visibility=visibility
@@ -378,12 +356,7 @@ def _line_save(
     else:
         assert line.person is not None
         person = line.person
-        found = (
-            DetentionEpisode.objects.select_for_update()
-            .filter(person=person, ended_on__isnull=True)
-            .order_by("-arrested_on", "-pk")
-            .first()
-        )
+        found = ev.open_episode(person)
         if found is None:
             raise ApplicationError(str(NO_OPEN_EPISODE).format(person=person.name))
         episode = found
