@@ -489,10 +489,18 @@ def store_proposals(article: Article, result: dict[str, Any]) -> int:
                 position=position,
             )
         )
-    created = Proposal.objects.bulk_create(
-        new, ignore_conflicts=True, unique_fields=["article", "fingerprint"]
+    # The same statement twice in one article (another sentence, the same fact) is one
+    # proposal: the surest. (bulk_create with ignore_conflicts returns every object given,
+    # inserted or not, so the count comes from this list.)
+    unique: dict[str, Proposal] = {}
+    for proposal in new:
+        kept = unique.get(proposal.fingerprint)
+        if kept is None or proposal.confidence > kept.confidence:
+            unique[proposal.fingerprint] = proposal
+    Proposal.objects.bulk_create(
+        list(unique.values()), ignore_conflicts=True, unique_fields=["article", "fingerprint"]
     )
-    return len(created) if new else 0
+    return len(unique)
 
 
 def _deal_day_distance(deal: ReleaseDeal, day: dt.date) -> int:

@@ -307,3 +307,20 @@ def test_tasks_are_sent_only_when_the_run_is_committed(django_capture_on_commit_
         callbacks[0]()
     item = run.items.get()
     delay.assert_called_once_with(item.pk)  # an ID, never an object
+
+
+def test_the_same_statement_twice_in_an_article_is_one_proposal_and_counted_once(demo):
+    from events.ingest.models import Article
+
+    article = Article.objects.create(content_hash="x" * 64, text="Julia Fenner was released.")
+    same = {"type": "release", "person_id": _id("Julia Fenner"), "date": "2026-11-20"}
+    result = {
+        "proposals": [
+            {**same, "confidence": 0.6, "snippet": "She was released on Friday."},
+            {**same, "confidence": 0.9, "snippet": "Julia Fenner was released on Friday."},
+        ]
+    }
+    made = pipeline.store_proposals(article, result)
+    stored = Proposal.objects.filter(article=article)
+    assert made == stored.count() == 1
+    assert stored.get().snippet == "Julia Fenner was released on Friday."  # the surer one
