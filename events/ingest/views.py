@@ -99,11 +99,14 @@ def run_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "staff/imports/_progress.html", _run_context(run))
 
 
+def _feeds_page(request: HttpRequest, form: FeedForm | None) -> HttpResponse:
+    feeds = Feed.objects.annotate(run_count=Count("runs")).order_by("title")
+    return render(request, "staff/imports/feeds.html", {"form": form, "feeds": feeds})
+
+
 @staff_view(READ)
 def feeds_view(request: HttpRequest) -> HttpResponse:
-    feeds = Feed.objects.annotate(run_count=Count("runs")).order_by("title")
-    form = FeedForm() if has_role(request.user, MANAGE) else None
-    return render(request, "staff/imports/feeds.html", {"form": form, "feeds": feeds})
+    return _feeds_page(request, FeedForm() if has_role(request.user, MANAGE) else None)
 
 
 @staff_view(MANAGE)
@@ -115,8 +118,7 @@ def feed_create_view(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, str(FEED_SAVED).format(minutes=feed.interval_minutes))
         return redirect("staff:import-feeds")
-    feeds = Feed.objects.annotate(run_count=Count("runs")).order_by("title")
-    return render(request, "staff/imports/feeds.html", {"form": form, "feeds": feeds})
+    return _feeds_page(request, form)
 
 
 @staff_view(MANAGE)
