@@ -111,25 +111,27 @@ NOT_FACETS = ("page", "page_size", "per_page", "q", "format", *SORT_NAMES)
 
 
 def listing_combinations(html: str, rng: random.Random, how_many: int = 12) -> list[dict[str, str]]:
-    """Filter combinations from the listing's own form: each facet alone, pairs, a sort order,
-    a second page. At most ``how_many``; never empty (the unfiltered page at worst)."""
+    """Filter combinations from the listing's own form: up to four pairs of facets, each facet
+    alone, a sort order, a second page. At most ``how_many``, the pairs always among them, in
+    a random order; never empty (the unfiltered page at worst)."""
     parser = FormFields()
     parser.feed(html)
     fields = {name: values for name, values in parser.fields.items() if values}
     facets = sorted(name for name in fields if name not in NOT_FACETS)
-    combos: list[dict[str, str]] = []
-    for name in facets:
-        combos.append({name: rng.choice(fields[name])})
+    pairs: list[dict[str, str]] = []
     for _ in range(min(4, len(facets) // 2)):
         first, second = rng.sample(facets, 2)
-        combos.append({first: rng.choice(fields[first]), second: rng.choice(fields[second])})
+        pairs.append({first: rng.choice(fields[first]), second: rng.choice(fields[second])})
+    others = [{name: rng.choice(fields[name])} for name in facets]
     sort = next((name for name in SORT_NAMES if name in fields), None)
-    if sort and combos:
-        combos.append({**combos[0], sort: rng.choice(fields[sort])})
-    if combos:
-        combos.append({**combos[-1], "page": "2"})
+    if sort and others:
+        others.append({**others[0], sort: rng.choice(fields[sort])})
+    if others:
+        others.append({**others[-1], "page": "2"})
+    rng.shuffle(others)
+    combos = pairs[:how_many] + others[: max(how_many - len(pairs), 0)]
     rng.shuffle(combos)
-    return combos[:how_many] or [{}]
+    return combos or [{}]
 
 
 def public_persons(rng: random.Random, count: int) -> list[Person]:
@@ -383,6 +385,18 @@ def run(
         plan: list[tuple[str, list[str], dict[str, str] | None]] = [
             ("listing", ["/persons/"], None),
             ("listing_filtered", [f"/persons/?{urlencode(c)}" for c in combos if c], None),
+            # What a page of several facets leaves for later: htmx asks for its counts once
+            # the page has loaded. Measured after the pages, so the first request of each
+            # combination counts (nothing cached yet), the next ones read the cache.
+            (
+                "listing_counts",
+                [
+                    f"/persons/?{urlencode({**c, 'counts': 'all'})}"
+                    for c in combos
+                    if "page" not in c and len(set(c) - set(SORT_NAMES)) > 1
+                ],
+                htmx,
+            ),
             ("search", [f"/search/?{urlencode({'q': q})}" for q in queries], None),
             ("suggest", [f"/search/suggest/?{urlencode({'q': q})}" for q in queries], htmx),
             ("profile", [f"/persons/{p.pk}/" for p in sample], None),

@@ -176,11 +176,12 @@ class PersonListingFilter(django_filters.FilterSet):
         sort = self.form.cleaned_data.get("sort") if self.is_bound and self.is_valid() else None
         return sort or "name"
 
-    def one_facet(self) -> listing.OneFacet | None:
-        """The one facet the rows are filtered on, with its values as the counts the database
-        keeps store them (``listing.pair_counts``): ``(None, ())`` when nothing is filtered;
-        None when the counts must be made from the rows (a status on another day, several
-        facets, or several values of a list facet, whose rows may hold more than one)."""
+    def kept_facets(self) -> list[tuple[str, list[int]]] | None:
+        """The facets the rows are filtered on, each with its values as the counts the database
+        keeps store them (``listing.pair_counts``, ``listing.pair_total``), in the order of
+        ``listing.PAIR_FACETS``: ``[]`` when nothing is filtered; None when the kept counts
+        cannot say (a status on another day, or several values of a list facet, whose rows
+        may hold more than one)."""
         if self.is_bound:
             self.errors  # noqa: B018 (validates the form, as ``qs`` does)
         data = self.form.cleaned_data if self.is_bound else {}
@@ -191,25 +192,34 @@ class PersonListingFilter(django_filters.FilterSet):
             for name, value in data.items()
             if name not in ("on", "sort") and name in self.filters and value
         }
-        if not chosen:
-            return (None, ())
-        if len(chosen) > 1:
+        kept: list[tuple[str, list[int]]] = []
+        for name, value in chosen.items():
+            if name in ("status", "gender"):
+                kept.append((name, [listing.pair_value(name, v) for v in value]))
+            elif name in ("custody_country", "country_now", "region", "facility"):
+                kept.append((name, [v.pk for v in value]))
+            elif name == "age":
+                kept.append(("birth_year", birth_years(value, self.today)))
+            elif len(value) > 1:
+                return None
+            else:
+                (one,) = value
+                if name == "at_risk":
+                    kept.append((name, [listing.risk_code(one)]))
+                elif name == "year":
+                    kept.append((name, [int(one)]))
+                else:
+                    kept.append((name, [one.pk]))
+        return sorted(kept, key=lambda facet: listing.PAIR_FACETS.index(facet[0]))
+
+    def one_facet(self) -> listing.OneFacet | None:
+        """The one facet the rows are filtered on (``kept_facets``): ``(None, ())`` when
+        nothing is filtered; None when the counts must be made from the rows (a status on
+        another day, several facets, or several values of a list facet)."""
+        kept = self.kept_facets()
+        if kept is None or len(kept) > 1:
             return None
-        ((name, value),) = chosen.items()
-        if name in ("status", "gender"):
-            return (name, [listing.pair_value(name, v) for v in value])
-        if name in ("custody_country", "country_now", "region", "facility"):
-            return (name, [v.pk for v in value])
-        if name == "age":
-            return ("birth_year", birth_years(value, self.today))
-        if len(value) > 1:
-            return None
-        (one,) = value
-        if name == "at_risk":
-            return (name, [listing.risk_code(one)])
-        if name == "year":
-            return (name, [int(one)])
-        return (name, [one.pk])
+        return kept[0] if kept else (None, ())
 
     def filter_queryset(self, queryset: models.QuerySet[PersonListing]) -> Any:
         # The status last: on another day it is computed for the rows the others leave.

@@ -66,6 +66,10 @@ EXACT_COUNT_LIMIT = 5_000
 SAMPLE_ROWS = 2_000
 SAMPLE_MAX_PERCENT = 5.0
 SAMPLE_ROWS_ON_DATE = 1_500
+# A page of the listing counts the facets of several facets itself up to INLINE_COUNT_LIMIT
+# filtered rows (and caches them); above, it shows the rows, their number and the facets'
+# values, and leaves the counts to the facets fragment (``listing_counts``).
+INLINE_COUNT_LIMIT = 1_000
 CACHE_SECONDS = 3600
 CACHE_PREFIX = "listing-facets:v2:"
 
@@ -456,6 +460,45 @@ def pair_counts(facet: OneFacet, *, viewer: Any, today: dt.date) -> FacetCounts:
     return FacetCounts(counts=counts, total=total, approximate=False, by_age=by_age)
 
 
+# The rows with one of the values of each of two facets: pairs are kept with the facet of the
+# lesser number first, so the two facets, in the order of PAIR_FACETS, are its two sides.
+PAIR_TOTAL_SQL = """
+SELECT coalesce(sum(n), 0)::bigint FROM prisoners_listingpair
+WHERE fa = %(fa)s AND va = ANY(%(va)s) AND fb = %(fb)s AND vb = ANY(%(vb)s) AND lvl <= %(tier)s
+"""
+
+
+def pair_total(facets: Sequence[tuple[str, Sequence[int]]], *, viewer: Any) -> int:
+    """The exact number of rows a viewer sees filtered on two facets (``kept_facets``: each
+    with values a row has at most one of), from the counts the database keeps: one query."""
+    (first, first_values), (second, second_values) = facets
+    fa, fb = PAIR_FACETS.index(first), PAIR_FACETS.index(second)
+    if fa >= fb:
+        raise ValueError("Two different facets, in the order of PAIR_FACETS.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            PAIR_TOTAL_SQL,
+            {
+                "fa": fa,
+                "va": [int(v) for v in first_values],
+                "fb": fb,
+                "vb": [int(v) for v in second_values],
+                "tier": int(viewer_tier(viewer)),
+            },
+        )
+        (total,) = cursor.fetchone()
+    return int(total)
+
+
+@dataclass
+class DeferredCounts:
+    """The filtered rows are too many to count their facets during the page: their number
+    (``at_least``: a lower bound, counted up to a limit) without the counts."""
+
+    total: int
+    at_least: bool
+
+
 def facet_counts(
     queryset: models.QuerySet[PersonListing],
     *,
@@ -476,6 +519,28 @@ def facet_counts(
     tier = viewer_tier(viewer)
     if one_facet is not None and on is None:
         return pair_counts(one_facet, viewer=tier, today=today)
+    counts = _counted(queryset, tier=tier, today=today, on=on, candidates=candidates)
+    assert isinstance(counts, FacetCounts)  # nothing is deferred without an inline limit
+    return counts
+
+
+def _counted(
+    queryset: models.QuerySet[PersonListing],
+    *,
+    tier: Tier,
+    today: dt.date,
+    on: dt.date | None,
+    candidates: models.QuerySet[PersonListing] | None,
+    inline_limit: int | None = None,
+    known_rows: Any = None,
+    rows_needed: int = 0,
+) -> FacetCounts | DeferredCounts:
+    """The counts of the filtered rows, from the cache or counted (``facet_counts``).
+
+    ``inline_limit``: count only up to that many rows, else answer ``DeferredCounts``;
+    ``known_rows``: a callable giving their number, when it can be read without counting
+    (only called when the cache does not answer); else they are counted up to the limit, or
+    to ``rows_needed`` (the rows up to the end of the page shown) if more."""
     inner = _inner(queryset, tier, on)
     # The planner cannot guess how many rows a status on another day keeps: estimate the rows
     # it is computed for instead.
@@ -483,31 +548,82 @@ def facet_counts(
     key = CACHE_PREFIX + hashlib.sha256(f"{int(tier)}\n{inner}".encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None and _still_valid(cached["snapshot"]):
-        result = cached
-    else:
-        limit = getattr(settings, "LISTING_EXACT_COUNT_LIMIT", EXACT_COUNT_LIMIT)
-        sample_rows = getattr(settings, "LISTING_SAMPLE_ROWS", SAMPLE_ROWS)
-        if on is not None:
-            # Each row costs a status computation: count fewer exactly, sample fewer.
-            limit = min(limit, SAMPLE_ROWS_ON_DATE)
-            sample_rows = min(sample_rows, SAMPLE_ROWS_ON_DATE)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT prisoners_listing_facets(%s, %s, %s, %s, %s, %s)",
-                [
-                    estimate,
-                    _count_sql(inner, tier),
-                    _count_sql(_sampled(inner), tier),
-                    limit,
-                    sample_rows,
-                    getattr(settings, "LISTING_SAMPLE_MAX_PERCENT", SAMPLE_MAX_PERCENT),
-                ],
-            )
-            (raw,) = cursor.fetchone()
-        result = json.loads(raw) if isinstance(raw, str) else raw
-        if result["clean"]:
-            cache.set(key, result, CACHE_SECONDS)
+        return _read_counts(cached, today)
+    limit = getattr(settings, "LISTING_EXACT_COUNT_LIMIT", EXACT_COUNT_LIMIT)
+    sample_rows = getattr(settings, "LISTING_SAMPLE_ROWS", SAMPLE_ROWS)
+    if on is not None:
+        # Each row costs a status computation: count fewer exactly, sample fewer.
+        limit = min(limit, SAMPLE_ROWS_ON_DATE)
+        sample_rows = min(sample_rows, SAMPLE_ROWS_ON_DATE)
+    known = known_rows() if known_rows is not None and inline_limit is not None else None
+    if inline_limit is not None and known is None:
+        inline_limit = max(inline_limit, rows_needed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT prisoners_listing_facets(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                estimate,
+                _count_sql(inner, tier),
+                _count_sql(_sampled(inner), tier),
+                limit,
+                sample_rows,
+                getattr(settings, "LISTING_SAMPLE_MAX_PERCENT", SAMPLE_MAX_PERCENT),
+                inner,
+                known,
+                inline_limit,
+            ],
+        )
+        (raw,) = cursor.fetchone()
+    result = json.loads(raw) if isinstance(raw, str) else raw
+    if result.get("deferred"):
+        return DeferredCounts(total=int(result["rows"]), at_least=bool(result["at_least"]))
+    if result["clean"]:
+        cache.set(key, result, CACHE_SECONDS)
     return _read_counts(result, today)
+
+
+def listing_counts(
+    filterset: Any,
+    *,
+    viewer: Any,
+    today: dt.date,
+    count_all: bool = True,
+    rows_needed: int = 0,
+) -> FacetCounts | DeferredCounts:
+    """The counts of a filtered listing (a valid ``PersonListingFilter``).
+
+    No facet or one: read from the counts the database keeps. Two facets: their rows' number
+    too, and the counts of the other facets are counted from the rows. ``count_all`` False
+    (a page of the listing): the rows are counted only when the cache has not got them and
+    they are at most ``INLINE_COUNT_LIMIT`` (setting ``LISTING_INLINE_COUNT_LIMIT``), or
+    ``rows_needed`` for a page further on; else ``DeferredCounts``, and the facets fragment
+    counts them (``count_all`` True, cached for the pages that follow).
+    """
+    tier = viewer_tier(viewer)
+    on = filterset.on_date
+    kept = filterset.kept_facets()
+    if on is None and kept is not None and len(kept) <= 1:
+        return pair_counts(kept[0] if kept else (None, ()), viewer=tier, today=today)
+    inline: int | None = None
+    if not count_all and on is None:
+        inline = getattr(settings, "LISTING_INLINE_COUNT_LIMIT", INLINE_COUNT_LIMIT)
+    known = None
+    if kept is not None and len(kept) == 2:
+        two = kept
+
+        def known() -> int:
+            return pair_total(two, viewer=tier)
+
+    return _counted(
+        filterset.qs,
+        tier=tier,
+        today=today,
+        on=on,
+        candidates=getattr(filterset, "candidates", None) if on is not None else None,
+        inline_limit=inline,
+        known_rows=known,
+        rows_needed=rows_needed,
+    )
 
 
 def _scale(n: int, percent: float) -> int:
@@ -636,6 +752,11 @@ class ListingPage:
     facets: list[FacetGroup]
     on: dt.date | None
     sort: str
+    # The counts beside the facets' values are left to the facets fragment: the values are
+    # shown without numbers, ordered by the counts of the listing filtered on one facet.
+    counts_pending: bool = False
+    # ``total`` is a lower bound: there are more rows (counted up to a limit).
+    at_least: bool = False
 
 
 FACET_SHOWN = 8  # options shown before "more"
@@ -697,9 +818,11 @@ def catalogue_labels(
 
 
 def facet_groups(
-    counts: FacetCounts, filterset: Any, language: str, today: dt.date
+    counts: FacetCounts, filterset: Any, language: str, today: dt.date, *, numbers: bool = True
 ) -> list[FacetGroup]:
-    """The facets of the sidebar: each option with its count, chosen ones always shown."""
+    """The facets of the sidebar: each option with its count, chosen ones always shown.
+    ``numbers`` False: the counts order the options but are not shown (``Option.count``
+    None)."""
     data = filterset.form.cleaned_data
     labels = catalogue_labels(counts, filterset, language)
     groups: list[FacetGroup] = []
@@ -721,6 +844,9 @@ def facet_groups(
             shown.sort(key=lambda o: (-(o.count or 0), o.label))
         first = list(shown[:FACET_SHOWN]) + [o for o in shown[FACET_SHOWN:] if o.checked]
         rest = [o for o in shown[FACET_SHOWN:] if not o.checked]
+        if not numbers:
+            for option in (*first, *rest):
+                option.count = None
         groups.append(FacetGroup(name, str(filterset.filters[name].label), first, rest))
 
     def fixed(name: str, choices: Iterable[tuple[str, Any]], counted: dict[Any, int]) -> None:
@@ -771,19 +897,32 @@ def listing_page(
     page_number: int,
     per_page: int,
     today: dt.date,
+    count_all: bool = False,
 ) -> ListingPage:
-    """One page of the filtered listing with its facets: a fixed number of queries."""
+    """One page of the filtered listing with its facets: a fixed number of queries.
+
+    The counts beside the facets' values may be left to the facets fragment
+    (``listing_counts``; ``count_all`` counts them here whatever it costs): the page then
+    shows the values from the counts of its first facet, without numbers
+    (``ListingPage.counts_pending``)."""
     tier = viewer_tier(viewer)
     queryset = filterset.qs
     on = filterset.on_date
-    counts = facet_counts(
-        queryset,
+    counted = listing_counts(
+        filterset,
         viewer=tier,
         today=today,
-        on=on,
-        candidates=getattr(filterset, "candidates", None) if on is not None else None,
-        one_facet=filterset.one_facet(),
+        count_all=count_all,
+        rows_needed=page_number * per_page,
     )
+    pending = isinstance(counted, DeferredCounts)
+    if isinstance(counted, DeferredCounts):
+        kept = filterset.kept_facets() or []
+        counts = pair_counts(kept[0] if kept else (None, ()), viewer=tier, today=today)
+        counts.total, counts.approximate = counted.total, False
+        at_least = counted.at_least
+    else:
+        counts, at_least = counted, False
     page = Paginator(range(counts.total), per_page).page(page_number)  # InvalidPage: caller
     page.elided_range = list(  # type: ignore[attr-defined]
         page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
@@ -830,9 +969,11 @@ def listing_page(
         page=page,
         total=counts.total,
         approximate=counts.approximate,
-        facets=facet_groups(counts, filterset, language, today),
+        facets=facet_groups(counts, filterset, language, today, numbers=not pending),
         on=on,
         sort=filterset.sort_key,
+        counts_pending=pending,
+        at_least=at_least,
     )
 
 
@@ -862,7 +1003,7 @@ PUBLIC_COLUMNS = (
 )
 # Person fields shown to researchers (``visibility.FIELD_TIERS``), and their at-risk flags.
 RESEARCHER_COLUMNS = ("birth_date", "birth_date_precision", "letter_address", "letters_reach")
-NOT_IN_EXPORT_QUERY = ("page", "per_page")
+NOT_IN_EXPORT_QUERY = ("page", "per_page", "counts")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -23,6 +23,7 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
@@ -46,7 +47,13 @@ def _positive(value: str | None, default: int, maximum: int | None = None) -> in
 
 
 class PersonListView(View):
+    """The listing. Its facet counts may be left for later (``listing.listing_page``):
+    ``?counts=all`` counts them whatever it costs; asked so by htmx, the answer is only the
+    filters with their counts, the number of persons and the page links
+    (``_listing_counts.html``)."""
+
     template_name = "prisoners/person_list.html"
+    counts_template_name = "prisoners/_listing_counts.html"
 
     def get_paginate_by(self) -> int | None:
         """Rows per page: ``settings.PAGE_SIZE``, or ``per_page`` up to ``PAGE_SIZE_MAX``."""
@@ -74,6 +81,7 @@ class PersonListView(View):
             return render(request, self.template_name, context, status=400)
         assert per_page is not None
         assert page_number is not None
+        count_all = request.GET.get("counts") == "all"
         try:
             context["result"] = listing.listing_page(
                 filterset,
@@ -82,11 +90,17 @@ class PersonListView(View):
                 page_number=page_number,
                 per_page=per_page,
                 today=today,
+                count_all=count_all,
             )
         except InvalidPage as error:
             raise Http404(str(error)) from error
         context["export_query"] = listing.export_query(request.GET)
-        return render(request, self.template_name, context)
+        if count_all and request.headers.get("HX-Request") == "true":
+            response = render(request, self.counts_template_name, context)
+        else:
+            response = render(request, self.template_name, context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
 
 
 person_list = PersonListView.as_view()

@@ -243,3 +243,35 @@ def test_the_recorder_catches_third_party_requests(live_server: Any, open_page: 
     assert network.third_party == ["https://fonts.example.org/font.png"]
     assert any(url.startswith(str(live_server.url)) for url in network.urls)
     network.urls[:] = [url for url in network.urls if network.is_local(url)]  # pass teardown
+
+
+@JS
+def test_counts_of_many_rows_come_after_the_page(
+    site: str, open_page: Any, javascript: bool, settings: Any
+) -> None:
+    """A listing of several facets over many rows shows its rows at once and the number of
+    persons beside each filter value after: htmx asks for them; without JavaScript, a link."""
+    settings.LISTING_INLINE_COUNT_LIMIT = 1  # the demo's six persons are "many"
+    page = open_page(javascript=javascript)
+    page.goto(site + "/persons/?gender=female&gender=male&custody_country=BY")
+    main = page.get_by_role("main")
+    expect(main.get_by_role("link", name=NAME).first).to_be_visible()
+    expect(main.get_by_text("6 persons")).to_be_visible()
+    status = main.get_by_role("group", name="Status")
+    released = status.locator("li").filter(has=page.get_by_label("Released", exact=True))
+    if javascript:
+        expect(released.locator(".count")).to_have_text("3")
+        expect(main.locator(".facet-counts-pending")).to_have_count(0)
+    else:
+        expect(main.locator(".facet-counts-pending")).to_be_visible()
+        expect(released.locator(".count")).to_have_count(0)
+        with page.expect_navigation():
+            main.get_by_role("link", name="Show the numbers").click()
+        expect(released.locator(".count")).to_have_text("3")
+    # The filters chosen are still chosen, and apply as before.
+    expect(main.get_by_label("Female", exact=True)).to_be_checked()
+    main.get_by_label("Female", exact=True).uncheck()
+    with page.expect_navigation():
+        main.get_by_role("button", name="Apply filters").click()
+    expect(main.get_by_role("link", name=NAME)).to_have_count(0)
+    expect(main.get_by_role("link", name="Ales Bialiatski").first).to_be_visible()

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 FAMILIES = {
     "listing",
     "listing_filtered",
+    "listing_counts",
     "search",
     "suggest",
     "profile",
@@ -114,6 +115,10 @@ def test_listing_combinations_come_from_the_form():
     assert "q" not in keys
     assert "secret" not in keys
     assert all(combo.get("status") != "" for combo in combos)
+    # Pairs of facets (whose counts a page may leave for later) are always among them.
+    few = benchmark.listing_combinations(html, random.Random(1), how_many=3)
+    assert len(few) == 3
+    assert sum(len(set(combo) - {"page", "sort"}) == 2 for combo in few) >= 2
     assert benchmark.listing_combinations("", random.Random(1)) == [{}]
 
 

@@ -504,7 +504,9 @@ def test_counts_are_not_cached_by_a_transaction_that_wrote(client, demo):
 def test_large_results_are_counted_from_a_sample(client, demo, settings):
     settings.LISTING_EXACT_COUNT_LIMIT = 0
     settings.LISTING_SAMPLE_ROWS = 0
-    response = page(client, TWO_FACETS)
+    # A page counts few rows only, and those exactly: the sample is for counting many.
+    assert "About" not in page(client, TWO_FACETS).content.decode()
+    response = page(client, TWO_FACETS + "&counts=all")
     assert "About" in response.content.decode()
     assert set(names(response)) == DEMO_NAMES  # the rows themselves are never sampled
 
@@ -646,3 +648,140 @@ def test_one_facet_is_counted_without_counting_rows(client, demo):
     assert facet_queries(captured) == 0
     assert sum("prisoners_listingpair" in q["sql"] for q in captured.captured_queries) == 1
     assert re.search(r'value="released"> Released</label> <span class="count">2<', body)
+
+
+# --- counts left for later (many rows, several facets) --------------------------------------------
+
+
+def filterset_for(query: str, tier: Tier):
+    from django.http import QueryDict
+
+    from prisoners.filters import PersonListingFilter
+
+    filterset = PersonListingFilter(QueryDict(query.lstrip("?")), listing.listed(tier), tier=tier)
+    assert filterset.is_valid(), filterset.errors
+    return filterset
+
+
+TWO_FACET_QUERIES = [
+    "?gender=female&custody_country=BY",
+    "?gender=female&gender=male&custody_country=BY",
+    "?status=released&status=released_expelled&country_now=UA&country_now=LT",
+    "?age=unknown&year=2020",
+    "?country_now=BY&year=2024",
+    "?status=imprisoned&custody_country=BY",
+    "?country_now=LT&custody_country=BY",
+]
+
+
+@pytest.mark.parametrize("tier", list(Tier))
+def test_the_number_of_rows_of_two_facets_is_read_from_the_kept_counts(demo, hidden, tier):
+    today = timezone.localdate()
+    article = CriminalArticle.objects.first()
+    for episode in DetentionEpisode.objects.order_by("id")[:3]:
+        ev.charge_add(episode=episode, article=article)
+    listing.prepare(today)
+    queries = [
+        *TWO_FACET_QUERIES,
+        f"?deal={demo.slug}&gender=female",
+        f"?article={article.pk}&deal={demo.slug}",
+        f"?article={article.pk}&status=released&status=imprisoned",
+    ]
+    for query in queries:
+        filterset = filterset_for(query, tier)
+        kept = filterset.kept_facets()
+        assert kept is not None, query
+        assert len(kept) == 2, query
+        assert listing.pair_total(kept, viewer=tier) == filterset.qs.count(), query
+    assert filterset_for("?year=2020&year=2024&gender=male", tier).kept_facets() is None
+
+
+@pytest.fixture
+def few_inline(settings):
+    """Pages count the facets of one row at most themselves: the demo's filters are many."""
+    settings.LISTING_INLINE_COUNT_LIMIT = 1
+
+
+def test_a_page_of_many_rows_leaves_the_counts_for_later(client, demo, few_inline):
+    query = "?gender=female&gender=male&custody_country=BY"
+    with CaptureQueriesContext(connection) as captured:
+        response = page(client, query)
+    body = response.content.decode()
+    assert set(names(response)) == DEMO_NAMES
+    assert "6 persons" in body  # exact: from the kept counts of the two facets
+    assert 'class="count"' not in body  # no number beside the values yet
+    assert 'value="female" checked' in body
+    assert 'value="BY" checked' in body
+    # htmx asks for the counts once the page has loaded; without it, a link does.
+    assert 'hx-trigger="load"' in body
+    assert body.count("counts=all") == 2
+    assert "counts=all" not in re.search(r'href="(/persons/export\.csv[^"]*)"', body)[1]
+    assert "facet-counts-pending" in body
+    # Nothing was counted: the function answered that the rows are too many.
+    assert sum("prisoners_listing_facets" in q["sql"] for q in captured.captured_queries) == 1
+
+    fragment = page(client, query + "&counts=all", HTTP_HX_REQUEST="true")
+    html = fragment.content.decode()
+    assert "HX-Request" in fragment["Vary"]
+    assert "<html" not in html
+    assert "<table" not in html
+    assert 'id="listing-facets"' in html
+    assert 'hx-trigger="load"' not in html
+    assert re.search(r'<div id="listing-total" hx-swap-oob="true">', html)
+    assert re.search(r'value="released"> Released</label> <span class="count">3<', html)
+    assert re.search(r'value="imprisoned"> Imprisoned</label> <span class="count">1<', html)
+    assert "6 persons" in html
+    # The same as a page that counts: without JavaScript, the link.
+    full = page(client, query + "&counts=all").content.decode()
+    assert re.search(r'value="released"> Released</label> <span class="count">3<', full)
+    assert "<table" in full
+    assert 'hx-trigger="load"' not in full
+
+
+def test_counts_once_counted_are_shown_by_the_page(client, settings):
+    # No write in this test's transaction (no demo): what the fragment counts is cached, and
+    # the pages that follow show it. A limit below zero leaves even no rows for later.
+    settings.LISTING_INLINE_COUNT_LIMIT = -1
+    assert "facet-counts-pending" in page(client, TWO_FACETS).content.decode()
+    page(client, TWO_FACETS + "&counts=all", HTTP_HX_REQUEST="true")
+    with CaptureQueriesContext(connection) as again:
+        body = page(client, TWO_FACETS).content.decode()
+    assert "facet-counts-pending" not in body
+    assert facet_queries(again) == 0
+    committed_change()
+    assert "facet-counts-pending" in page(client, TWO_FACETS).content.decode()
+
+
+def test_more_rows_than_a_page_counts_are_at_least_that_many(client, demo, few_inline):
+    # Three facets: no kept count says how many rows; a page counts up to its limit only.
+    query = "?gender=female&gender=male&custody_country=BY&age=unknown"
+    body = page(client, query + "&per_page=2").content.decode()
+    assert "More than 2 persons" in body
+    assert 'class="count"' not in body
+    assert len(names(page(client, query + "&per_page=2&page=3"))) == 2  # further on: counted on
+    response = page(client, query + "&counts=all&per_page=2", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "6 persons" in html
+    assert "More than" not in html
+    assert re.search(r'<div id="listing-pages" hx-swap-oob="true">', html)
+    assert "page=3" in html
+    assert client.get(f"/persons/{query}&per_page=2&page=4").status_code == 404
+
+
+def test_a_page_leaving_counts_for_later_runs_a_fixed_number_of_queries(
+    client, demo, few_inline, django_assert_num_queries
+):
+    by = Country.objects.get(code="BY")
+    for number in range(40):  # more than a page of 30: the counts are left for later
+        who = person_create(name=f"Person {number:02}", visibility=Visibility.PUBLIC)
+        arrested = D(2021, 1, 1) + dt.timedelta(days=number)
+        ev.episode_open(person=who, country=by, arrested_on=arrested)
+    for query in (
+        "?status=imprisoned&custody_country=BY",
+        "?status=imprisoned&year=2021&gender=unknown",
+    ):
+        with CaptureQueriesContext(connection) as one:
+            body = page(client, query + "&per_page=1").content.decode()
+        assert "facet-counts-pending" in body, query
+        with django_assert_num_queries(len(one)):
+            assert len(names(page(client, query + "&per_page=30"))) == 30
