@@ -37,6 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connection, models
 from django.db.models import Case, F, Q, Value, When
@@ -269,6 +270,23 @@ def page_ids(
     return [pk for pk, _days in merged[offset : offset + limit]]
 
 
+# What a page of the listing (``listing_page``) reads of a row and of its relations.
+_NAMES = ("name", "name_be", "name_ru", "name_uk")
+ROW_FIELDS = (
+    "person_id",
+    "status",
+    "place_level",
+    "detained_on",
+    "detained_on_precision",
+    "article_codes",
+    "person__id",
+    "person__name",
+    "person__name_withheld",
+    *(f"country_now__{name}" for name in ("id", "code", *_NAMES)),
+    *(f"place_now__{name}" for name in ("id", "name", "name_be", "name_ru")),
+)
+
+
 def rows_for(
     queryset: models.QuerySet[PersonListing], ids: Sequence[int], *, today: dt.date
 ) -> list[PersonListing]:
@@ -276,6 +294,7 @@ def rows_for(
     rows = (
         queryset.filter(person_id__in=ids)
         .select_related("person", "country_now", "place_now")
+        .only(*ROW_FIELDS)
         .annotate(days=days_in_detention(today))
     )
     by_id = {row.person_id: row for row in rows}
@@ -779,8 +798,8 @@ def _article_label(article: Any) -> str:
 def catalogue_labels(
     counts: FacetCounts, filterset: Any, language: str
 ) -> dict[str, dict[Any, tuple[str, str]]]:
-    """``{facet: {id: (parameter value, label)}}`` for the values counted or chosen: one query
-    per catalogue."""
+    """``{facet: {id: (parameter value, label)}}`` for the values counted or chosen: one
+    query."""
     chosen = filterset.form.cleaned_data
     wanted: dict[str, set[Any]] = {}
     for facet in ("region", "country_now", "custody_country", "facility", "article", "deal"):
@@ -788,32 +807,71 @@ def catalogue_labels(
     wanted["recognised_by"] = set(counts.of("recognised_by")) | {
         obj.pk for obj in chosen.get("recognised_by") or ()
     }
-    countries = Country.objects.filter(pk__in=wanted["country_now"] | wanted["custody_country"])
-    country_labels = {c.pk: (c.code, c.name_in(language[:2])) for c in countries}
+    lang = language[:2]
+    name = f"name_{lang}" if lang in ("be", "ru", "uk") else "name"
+    # Regions and places have no Ukrainian name: the main one, as ``_place_label`` does.
+    place_name = name if name != "name_uk" else "name"
+    # Each catalogue through its model's manager (deals through the visibility rule), as one
+    # statement: (facet, id, parameter value, label in the language, label in English).
+    parts = (
+        (
+            "country",
+            Country.objects.filter(pk__in=wanted["country_now"] | wanted["custody_country"]),
+            ("pk", "code", name, "name"),
+            "a, b::text, c, d",
+        ),
+        (
+            "region",
+            Region.objects.filter(pk__in=wanted["region"]),
+            ("pk", place_name, "name"),
+            "a, a::text, b, c",
+        ),
+        (
+            "facility",
+            Place.objects.filter(pk__in=wanted["facility"]),
+            ("pk", place_name, "name"),
+            "a, a::text, b, c",
+        ),
+        (
+            "article",
+            CriminalArticle.objects.filter(pk__in=wanted["article"]),
+            ("pk", "code__short_name", "number"),
+            "a, a::text, b || ' ' || c, ''",
+        ),
+        (
+            "deal",
+            ReleaseDeal.objects.visible_to(filterset.tier).filter(pk__in=wanted["deal"]),
+            ("pk", "slug", "title"),
+            "a, b, c, ''",
+        ),
+        (
+            "recognised_by",
+            Organisation.objects.filter(pk__in=wanted["recognised_by"]),
+            ("pk", "name"),
+            "a, a::text, b, ''",
+        ),
+    )
+    selects: list[str] = []
+    params: list[Any] = []
+    for facet, queryset, fields, columns in parts:
+        try:
+            sql, part_params = queryset.order_by().values_list(*fields).query.sql_with_params()
+        except EmptyResultSet:  # nothing wanted of this catalogue
+            continue
+        aliases = ", ".join("abcd"[: len(fields)])
+        # constants, and the SQL Django compiled
+        selects.append(f"SELECT '{facet}', {columns} FROM ({sql}) AS x ({aliases})")  # noqa: S608
+        params += part_params
     labels: dict[str, dict[Any, tuple[str, str]]] = {
-        "country_now": country_labels,
-        "custody_country": country_labels,
-        "region": {
-            r.pk: (str(r.pk), str(getattr(r, f"name_{language[:2]}", "") or r.name))
-            for r in Region.objects.filter(pk__in=wanted["region"])
-        },
-        "facility": {
-            p.pk: (str(p.pk), _place_label(p, language))
-            for p in Place.objects.filter(pk__in=wanted["facility"])
-        },
-        "article": {
-            a.pk: (str(a.pk), _article_label(a))
-            for a in CriminalArticle.objects.filter(pk__in=wanted["article"]).select_related("code")
-        },
-        "deal": {
-            d.pk: (d.slug, d.title)
-            for d in ReleaseDeal.objects.visible_to(filterset.tier).filter(pk__in=wanted["deal"])
-        },
-        "recognised_by": {
-            o.pk: (str(o.pk), o.name)
-            for o in Organisation.objects.filter(pk__in=wanted["recognised_by"])
-        },
+        facet: {} for facet in ("region", "facility", "article", "deal", "recognised_by")
     }
+    labels["country_now"] = labels["custody_country"] = labels["country"] = {}
+    if selects:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(selects), params)
+            for facet, pk, value, local, english in cursor.fetchall():
+                labels[facet][pk] = (value, local or english)
+    del labels["country"]
     return labels
 
 

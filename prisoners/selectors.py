@@ -14,12 +14,14 @@ NAME_LANGUAGES = {"be": ("be", "ru"), "ru": ("ru", "be"), "uk": ("uk", "be", "ru
 
 
 def names_prefetch(viewer: Any) -> Prefetch[Any]:
-    """Prefetch the primary names a viewer may see, into ``person.shown_names``."""
+    """Prefetch the primary names a viewer may see, into ``person.shown_names`` (their
+    language and text only: ``localized_name`` reads nothing else)."""
     return Prefetch(
         "name_variants",
         queryset=NameVariant.objects.visible_to(viewer)
         .filter(kind=NameVariant.Kind.PRIMARY)
-        .order_by("language", "id"),
+        .order_by("language", "id")
+        .only("id", "person_id", "language", "text"),
         to_attr="shown_names",
     )
 
