@@ -587,6 +587,17 @@ def _search_rows(
 _STATUS_SQL: dict[tuple[dt.date, Tier], tuple[str, tuple[Any, ...], int]] = {}
 
 
+PUBLISHED_STATUS_TODAY = (
+    "SELECT l.person_id, l.status FROM prisoners_personlisting l"
+    " JOIN prisoners_person p ON p.id = l.person_id AND p.visibility = 'public'"
+    " WHERE l.person_id = ANY(%s::bigint[])"
+)
+PUBLISHED_STATUS_ON = (
+    "SELECT s.person_id, s.status FROM prisoners_listing_status(%s::bigint[], %s) s"
+    " JOIN prisoners_person p ON p.id = s.person_id AND p.visibility = 'public'"
+)
+
+
 def _statuses(ids: list[int], on: dt.date, tier: Tier) -> dict[int, str]:
     """``events.selectors.with_status`` of these persons on ``on`` (ids already visible), from
     the records ``tier`` sees.
@@ -594,14 +605,17 @@ def _statuses(ids: list[int], on: dt.date, tier: Tier) -> dict[int, str]:
     For the public, the persons are published ones, and ``prisoners_listing_status`` (the SQL
     form of the same rule, which the listing is built with) derives each person's status from
     the records of the tier of their own visibility: the public one. It reads the events as
-    they are now, like the statement below, at a fraction of its cost to plan."""
+    they are now, like the statement below, at a fraction of its cost to plan. Today, their
+    listing rows hold what it gives (two small queries instead of 5-15 ms at a million)."""
     if tier == Tier.PUBLIC:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT s.person_id, s.status FROM prisoners_listing_status(%s::bigint[], %s) s"
-                " JOIN prisoners_person p ON p.id = s.person_id AND p.visibility = 'public'",
-                [list(ids), on],
-            )
+            if on == timezone.localdate():
+                # Today a published person's listing row holds it (the same rule, kept by the
+                # database), once the rows due today are refreshed.
+                cursor.execute("SELECT prisoners_listing_prepare(%s)", [on])
+                cursor.execute(PUBLISHED_STATUS_TODAY, [list(ids)])
+            else:
+                cursor.execute(PUBLISHED_STATUS_ON, [list(ids), on])
             return dict(cursor.fetchall())
     cached = _STATUS_SQL.get((on, tier))
     if cached is None:
@@ -639,10 +653,11 @@ def person_search(
 ) -> SearchPage:
     """One page of persons whose name matches ``query`` in any spelling, best first.
 
-    Four SQL queries whatever the page holds (three without ``with_status``): the ranked match,
-    the persons, their shown names, their status (``events.selectors.with_status`` on the
-    page's ids). ``row_cap``: the spellings one group of levels may read (default ``ROW_CAP``;
-    fixed for a result, so that its pages agree).
+    Four SQL queries whatever the page holds (three without ``with_status``, five for the
+    public today): the ranked match, the persons, their shown names, their status
+    (``events.selectors.with_status`` on the page's ids; see ``_statuses``). ``row_cap``: the
+    spellings one group of levels may read (default ``ROW_CAP``; fixed for a result, so that
+    its pages agree).
     """
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
     page = min(max(page, 1), MAX_PAGE)

@@ -441,12 +441,13 @@ def test_pages_of_twenty_with_more_link(search_path, client, namesakes):
 def test_fixed_number_of_queries_for_one_or_twenty_results(
     search_path, client, namesakes, django_assert_num_queries
 ):
-    # The ranked match, the persons, their shown names, their status; plus the savepoint and
-    # its release that ATOMIC_REQUESTS opens inside the test's transaction.
-    with django_assert_num_queries(4 + 2):
+    # The ranked match, the persons, their shown names, their status (for the public today:
+    # the listing brought up to date, then its rows); plus the savepoint and its release that
+    # ATOMIC_REQUESTS opens inside the test's transaction.
+    with django_assert_num_queries(5 + 2):
         one = client.get(SEARCH, {"q": "Adzinochny"})
     assert len(result_ids(one.content.decode())) == 1
-    with django_assert_num_queries(4 + 2):
+    with django_assert_num_queries(5 + 2):
         many = client.get(SEARCH, {"q": "Testau"})
     assert len(set(result_ids(many.content.decode()))) == 20
     with django_assert_num_queries(3 + 2):  # suggestions: no status
@@ -586,3 +587,32 @@ def test_every_group_can_read_through_an_index(search_path, many_names):
         assert plan.count(f"Index Scan using {WORD_INDEXES[1]}") >= 3, plan
     assert "Seq Scan on prisoners_namevariant" not in plan, plan
     assert "One-Time Filter" in plan  # a group is read only when those before found no one
+
+
+def test_public_statuses_today_are_those_of_the_rule(demo):
+    """The search reads a published person's status today from their listing row; it is what
+    the rule derives from the public records, for every kind of status of the demo."""
+    from django.utils import timezone
+
+    from events.selectors import with_status
+    from prisoners import search
+    from prisoners.models import Person
+    from prisoners.visibility import Tier
+
+    today = timezone.localdate()
+    published = list(Person.objects.filter(visibility="public").values_list("pk", flat=True))
+    expected = dict(
+        with_status(Person.objects.filter(pk__in=published), today, Tier.PUBLIC).values_list(
+            "pk", "status"
+        )
+    )
+    found = search._statuses(published, today, Tier.PUBLIC)
+    assert found == expected
+    assert len(set(found.values())) >= 3  # several kinds, not one default
+    on = today.replace(year=2025, month=12, day=12)  # another day: computed by the rule's SQL form
+    then = dict(
+        with_status(Person.objects.filter(pk__in=published), on, Tier.PUBLIC).values_list(
+            "pk", "status"
+        )
+    )
+    assert search._statuses(published, on, Tier.PUBLIC) == then
