@@ -36,11 +36,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connection, models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Func, OuterRef, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
@@ -288,17 +290,54 @@ ROW_FIELDS = (
 
 
 def rows_for(
-    queryset: models.QuerySet[PersonListing], ids: Sequence[int], *, today: dt.date
+    queryset: models.QuerySet[PersonListing],
+    ids: Sequence[int],
+    *,
+    today: dt.date,
+    tier: Tier | None = None,
 ) -> list[PersonListing]:
-    """The rows of ``ids`` with what a page shows, in the order of ``ids``."""
+    """The rows of ``ids`` with what a page shows, in the order of ``ids``; with ``tier``, the
+    primary names that tier sees too (``person.shown_names``, as ``names_prefetch`` gives)."""
     rows = (
         queryset.filter(person_id__in=ids)
         .select_related("person", "country_now", "place_now")
         .only(*ROW_FIELDS)
         .annotate(days=days_in_detention(today))
     )
+    if tier is not None:
+        rows = rows.annotate(primary_names=shown_names(tier))
     by_id = {row.person_id: row for row in rows}
+    if tier is not None:
+        for row in by_id.values():
+            names = row.primary_names  # type: ignore[attr-defined]
+            person: Any = row.person
+            person.shown_names = [ShownName(language, text) for language, text in names]
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+@dataclass(frozen=True)
+class ShownName:
+    """A primary name as ``selectors.localized_name`` reads it (``names_prefetch``)."""
+
+    language: str
+    text: str
+
+
+def shown_names(tier: Tier) -> ArraySubquery:
+    """The primary names ``tier`` sees of the row's person, as ``[language, text]`` pairs in
+    the order of ``names_prefetch``: the same queryset, read in the row's own query."""
+    names = names_prefetch(tier).queryset
+    assert names is not None
+    return ArraySubquery(
+        names.filter(person_id=OuterRef("person_id")).values_list(
+            Func(
+                F("language"),
+                F("text"),
+                template="ARRAY[%(expressions)s]",
+                output_field=ArrayField(models.CharField()),
+            )
+        )
+    )
 
 
 # --- Facet counts ------------------------------------------------------------------------------
@@ -577,6 +616,8 @@ def _counted(
     known = known_rows() if known_rows is not None and inline_limit is not None else None
     if inline_limit is not None and known is None:
         inline_limit = max(inline_limit, rows_needed)
+    if inline_limit is not None and known is not None and known > inline_limit:
+        return DeferredCounts(total=known, at_least=False)  # no need to ask the database
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT prisoners_listing_facets(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -994,8 +1035,7 @@ def listing_page(
         offset=offset,
         limit=per_page,
     )
-    rows = rows_for(listed(tier), ids, today=today)
-    models.prefetch_related_objects([row.person for row in rows], names_prefetch(tier))
+    rows = rows_for(listed(tier), ids, today=today, tier=tier)
     article_ids = {pk for row in rows for pk in decode(row.article_codes, tier)}
     articles = {
         a.pk: _article_label(a)
