@@ -181,11 +181,11 @@ class PersonListingFilter(django_filters.FilterSet):
         keeps store them (``listing.pair_counts``, ``listing.pair_total``), in the order of
         ``listing.PAIR_FACETS``: ``[]`` when nothing is filtered; None when the kept counts
         cannot say (a status on another day, or several values of a list facet, whose rows
-        may hold more than one)."""
+        may hold more than one). The day itself (``on``) filters nothing but the status."""
         if self.is_bound:
             self.errors  # noqa: B018 (validates the form, as ``qs`` does)
         data = self.form.cleaned_data if self.is_bound else {}
-        if self.on_date is not None:
+        if self.on_date is not None and data.get("status"):
             return None
         chosen = {
             name: value
@@ -217,7 +217,7 @@ class PersonListingFilter(django_filters.FilterSet):
         nothing is filtered; None when the counts must be made from the rows (a status on
         another day, several facets, or several values of a list facet)."""
         kept = self.kept_facets()
-        if kept is None or len(kept) > 1:
+        if kept is None or len(kept) > 1 or self.on_date is not None:
             return None
         return kept[0] if kept else (None, ())
 

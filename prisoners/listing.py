@@ -653,11 +653,13 @@ def listing_counts(
     """The counts of a filtered listing (a valid ``PersonListingFilter``).
 
     No facet or one: read from the counts the database keeps. Two facets: their rows' number
-    too, and the counts of the other facets are counted from the rows. ``count_all`` False
-    (a page of the listing): the rows are counted only when the cache has not got them and
-    they are at most ``INLINE_COUNT_LIMIT`` (setting ``LISTING_INLINE_COUNT_LIMIT``), or
-    ``rows_needed`` for a page further on; else ``DeferredCounts``, and the facets fragment
-    counts them (``count_all`` True, cached for the pages that follow).
+    too, and the counts of the other facets are counted from the rows. A day (``on``) without
+    a status filter keeps every row: the same numbers of rows, the status counted on that day.
+    ``count_all`` False (a page of the listing): the rows are counted only when the cache has
+    not got them and they are at most ``INLINE_COUNT_LIMIT`` (setting
+    ``LISTING_INLINE_COUNT_LIMIT``), or ``rows_needed`` for a page further on; else
+    ``DeferredCounts``, and the facets fragment counts them (``count_all`` True, cached for
+    the pages that follow).
     """
     tier = viewer_tier(viewer)
     on = filterset.on_date
@@ -665,14 +667,22 @@ def listing_counts(
     if on is None and kept is not None and len(kept) <= 1:
         return pair_counts(kept[0] if kept else (None, ()), viewer=tier, today=today)
     inline: int | None = None
-    if not count_all and on is None:
+    # A status on another day is computed row by row: with it among the filters, the rows are
+    # not counted up to a limit but estimated from a sample, in the page as before.
+    if not count_all and (on is None or kept is not None):
         inline = getattr(settings, "LISTING_INLINE_COUNT_LIMIT", INLINE_COUNT_LIMIT)
-    known = None
+    known: Any = None
     if kept is not None and len(kept) == 2:
         two = kept
 
         def known() -> int:
             return pair_total(two, viewer=tier)
+
+    elif kept is not None and on is not None:  # no facet or one besides the day
+
+        def known() -> int:
+            one = kept[0] if kept else (None, ())
+            return pair_counts(one, viewer=tier, today=today).total
 
     return _counted(
         filterset.qs,

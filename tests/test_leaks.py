@@ -713,6 +713,8 @@ def seed_urls(world: World, client: Client) -> list[str]:
         "/persons/?gender=female&gender=male&custody_country=BY&counts=all",
         f"{HTMX}/persons/?gender=female&gender=male&custody_country=BY&counts=all",
         f"{HTMX}/persons/?gender=female&gender=male&custody_country=BY&age=unknown&counts=all",
+        "/persons/?on=2025-12-12&gender=female&gender=male",
+        f"{HTMX}/persons/?on=2025-12-12&gender=female&gender=male&counts=all",
         "/persons/export.csv",
         "/persons/export.json",
         "/deals/",

@@ -785,3 +785,22 @@ def test_a_page_leaving_counts_for_later_runs_a_fixed_number_of_queries(
         assert "facet-counts-pending" in body, query
         with django_assert_num_queries(len(one)):
             assert len(names(page(client, query + "&per_page=30"))) == 30
+
+
+def test_a_day_without_a_status_filter_leaves_its_counts_for_later_too(client, demo, few_inline):
+    # The day filters nothing but the status: the rows are those of the other facets, whose
+    # number the kept counts give; their statuses on that day are counted after the page.
+    query = "?on=2025-12-12&gender=female&gender=male&custody_country=BY"
+    body = page(client, query).content.decode()
+    assert set(names(page(client, query))) == DEMO_NAMES
+    assert "facet-counts-pending" in body
+    assert "6 persons" in body
+    html = page(client, query + "&counts=all", HTTP_HX_REQUEST="true").content.decode()
+    # On 12 December 2025 all six were imprisoned (today three are released).
+    assert re.search(r'value="imprisoned"> Imprisoned</label> <span class="count">6<', html)
+    # With a status on that day among the filters, the page counts as before.
+    with_status = page(client, query + "&status=imprisoned").content.decode()
+    assert "facet-counts-pending" not in with_status
+    assert re.search(
+        r'value="imprisoned" checked> Imprisoned</label> <span class="count">6<', with_status
+    )
