@@ -29,10 +29,11 @@ are estimated from a sample of the table (shown with "≈").
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -294,24 +295,21 @@ def rows_for(
     ids: Sequence[int],
     *,
     today: dt.date,
-    tier: Tier | None = None,
+    tier: Tier,
 ) -> list[PersonListing]:
-    """The rows of ``ids`` with what a page shows, in the order of ``ids``; with ``tier``, the
-    primary names that tier sees too (``person.shown_names``, as ``names_prefetch`` gives)."""
+    """The rows of ``ids`` with what a page shows, in the order of ``ids``, with the primary
+    names ``tier`` sees (``person.shown_names``, as ``names_prefetch`` gives)."""
     rows = (
         queryset.filter(person_id__in=ids)
         .select_related("person", "country_now", "place_now")
         .only(*ROW_FIELDS)
-        .annotate(days=days_in_detention(today))
+        .annotate(days=days_in_detention(today), primary_names=shown_names(tier))
     )
-    if tier is not None:
-        rows = rows.annotate(primary_names=shown_names(tier))
     by_id = {row.person_id: row for row in rows}
-    if tier is not None:
-        for row in by_id.values():
-            names = row.primary_names  # type: ignore[attr-defined]
-            person: Any = row.person
-            person.shown_names = [ShownName(language, text) for language, text in names]
+    for row in by_id.values():
+        names = row.primary_names  # type: ignore[attr-defined]
+        person: Any = row.person
+        person.shown_names = [ShownName(language, text) for language, text in names]
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
@@ -551,10 +549,13 @@ def pair_total(facets: Sequence[tuple[str, Sequence[int]]], *, viewer: Any) -> i
 @dataclass
 class DeferredCounts:
     """The filtered rows are too many to count their facets during the page: their number
-    (``at_least``: a lower bound, counted up to a limit) without the counts."""
+    (``at_least``: a lower bound, counted up to a limit) without the counts. ``values``: the
+    counts of the listing filtered on its first facet alone, which say which values to show
+    and in what order (``listing_counts`` sets them)."""
 
     total: int
     at_least: bool
+    values: FacetCounts | None = None
 
 
 def facet_counts(
@@ -590,7 +591,7 @@ def _counted(
     on: dt.date | None,
     candidates: models.QuerySet[PersonListing] | None,
     inline_limit: int | None = None,
-    known_rows: Any = None,
+    known_rows: Callable[[], int] | None = None,
     rows_needed: int = 0,
 ) -> FacetCounts | DeferredCounts:
     """The counts of the filtered rows, from the cache or counted (``facet_counts``).
@@ -671,7 +672,13 @@ def listing_counts(
     # not counted up to a limit but estimated from a sample, in the page as before.
     if not count_all and (on is None or kept is not None):
         inline = getattr(settings, "LISTING_INLINE_COUNT_LIMIT", INLINE_COUNT_LIMIT)
-    known: Any = None
+    first: OneFacet = kept[0] if kept else (None, ())
+
+    @functools.cache
+    def first_counts() -> FacetCounts:
+        return pair_counts(first, viewer=tier, today=today)
+
+    known: Callable[[], int] | None = None
     if kept is not None and len(kept) == 2:
         two = kept
 
@@ -681,10 +688,9 @@ def listing_counts(
     elif kept is not None and on is not None:  # no facet or one besides the day
 
         def known() -> int:
-            one = kept[0] if kept else (None, ())
-            return pair_counts(one, viewer=tier, today=today).total
+            return first_counts().total
 
-    return _counted(
+    counted = _counted(
         filterset.qs,
         tier=tier,
         today=today,
@@ -694,6 +700,9 @@ def listing_counts(
         known_rows=known,
         rows_needed=rows_needed,
     )
+    if isinstance(counted, DeferredCounts):
+        counted.values = first_counts()
+    return counted
 
 
 def _scale(n: int, percent: float) -> int:
@@ -913,17 +922,14 @@ def catalogue_labels(
         # constants, and the SQL Django compiled
         selects.append(f"SELECT '{facet}', {columns} FROM ({sql}) AS x ({aliases})")  # noqa: S608
         params += part_params
-    labels: dict[str, dict[Any, tuple[str, str]]] = {
-        facet: {} for facet in ("region", "facility", "article", "deal", "recognised_by")
-    }
-    labels["country_now"] = labels["custody_country"] = labels["country"] = {}
+    found: dict[str, dict[Any, tuple[str, str]]] = {facet: {} for facet, *_rest in parts}
     if selects:
         with connection.cursor() as cursor:
             cursor.execute(" UNION ALL ".join(selects), params)
             for facet, pk, value, local, english in cursor.fetchall():
-                labels[facet][pk] = (value, local or english)
-    del labels["country"]
-    return labels
+                found[facet][pk] = (value, local or english)
+    countries = found.pop("country")
+    return {**found, "country_now": countries, "custody_country": countries}
 
 
 def facet_groups(
@@ -1026,9 +1032,8 @@ def listing_page(
     )
     pending = isinstance(counted, DeferredCounts)
     if isinstance(counted, DeferredCounts):
-        kept = filterset.kept_facets() or []
-        counts = pair_counts(kept[0] if kept else (None, ()), viewer=tier, today=today)
-        counts.total, counts.approximate = counted.total, False
+        assert counted.values is not None  # set by listing_counts
+        counts = replace(counted.values, total=counted.total, approximate=False)
         at_least = counted.at_least
     else:
         counts, at_least = counted, False

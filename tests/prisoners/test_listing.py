@@ -798,6 +798,13 @@ def test_a_day_without_a_status_filter_leaves_its_counts_for_later_too(client, d
     html = page(client, query + "&counts=all", HTTP_HX_REQUEST="true").content.decode()
     # On 12 December 2025 all six were imprisoned (today three are released).
     assert re.search(r'value="imprisoned"> Imprisoned</label> <span class="count">6<', html)
+    # One facet besides the day: its kept counts give the number of rows and the values shown,
+    # read once.
+    with CaptureQueriesContext(connection) as captured:
+        body = page(client, "?on=2025-12-12&gender=female&gender=male").content.decode()
+    assert "facet-counts-pending" in body
+    assert "6 persons" in body
+    assert sum("prisoners_listingpair" in q["sql"] for q in captured.captured_queries) == 1
     # With a status on that day among the filters, the page counts as before.
     with_status = page(client, query + "&status=imprisoned").content.decode()
     assert "facet-counts-pending" not in with_status
