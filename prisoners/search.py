@@ -587,10 +587,11 @@ def _search_rows(
 _STATUS_SQL: dict[tuple[dt.date, Tier], tuple[str, tuple[Any, ...], int]] = {}
 
 
+# A published person's listing row (as ``events.selectors.person_status`` reads it).
 PUBLISHED_STATUS_TODAY = (
     "SELECT l.person_id, l.status FROM prisoners_personlisting l"
-    " JOIN prisoners_person p ON p.id = l.person_id AND p.visibility = 'public'"
-    " WHERE l.person_id = ANY(%s::bigint[])"
+    " WHERE l.person_id = ANY(%s::bigint[]) AND l.visibility = 'public'"
+    " AND l.merged_into_id IS NULL"
 )
 PUBLISHED_STATUS_ON = (
     "SELECT s.person_id, s.status FROM prisoners_listing_status(%s::bigint[], %s) s"
