@@ -34,7 +34,7 @@ from events.models import (
 from prisoners.models import Country, DatePrecision, Person, Place
 
 from .entry import VALUE_UNCHANGED, VariantChoice, editable_fields, variants_offered
-from .forms import REASON_REQUIRED, SOURCE_UNKNOWN
+from .forms import SourceReferenceMixin
 from .history import current_display
 
 HELD_IN = "BY"  # the country an episode is in unless the editor says otherwise
@@ -68,7 +68,7 @@ def _date_widget(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | 
     return field.formfield(**kwargs)
 
 
-class SourceFields(forms.Form):
+class SourceFields(SourceReferenceMixin, forms.Form):
     """The source, quote, reason and token of every entry form."""
 
     source = forms.CharField(
@@ -122,21 +122,6 @@ class SourceFields(forms.Form):
 
     def source_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.SOURCE_FIELDS]
-
-    def clean_reason(self) -> str:
-        reason = " ".join(self.cleaned_data["reason"].split())
-        if not reason:
-            raise forms.ValidationError(REASON_REQUIRED)
-        return reason
-
-    def clean_source(self) -> str:
-        value = self.cleaned_data["source"].strip()
-        if value:
-            lookup = {"pk": int(value)} if value.isdigit() else {"url": value}
-            self.source_obj = Source.objects.filter(**lookup).first()
-            if self.source_obj is None:
-                raise forms.ValidationError(SOURCE_UNKNOWN)
-        return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -402,7 +387,18 @@ class SentenceEntryForm(EpisodeFormMixin, EntryModelForm):
         return data
 
 
-class PlacementEntryForm(EpisodeFormMixin, EntryModelForm):
+class PeriodFormMixin:
+    """A fact with ``started_on`` and an optional ``ended_on``, which cannot come first."""
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean()  # type: ignore[misc]
+        start, end = data.get("started_on"), data.get("ended_on")
+        if start and end and end < start:
+            self.add_error("ended_on", ENDS_BEFORE)  # type: ignore[attr-defined]
+        return data
+
+
+class PlacementEntryForm(PeriodFormMixin, EpisodeFormMixin, EntryModelForm):
     class Meta:
         model = CustodyPlacement
         fields = ["facility", "kind", "started_on", "ended_on"]
@@ -418,15 +414,8 @@ class PlacementEntryForm(EpisodeFormMixin, EntryModelForm):
             .order_by("country__name", "name")
         )
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        start, end = data.get("started_on"), data.get("ended_on")
-        if start and end and end < start:
-            self.add_error("ended_on", ENDS_BEFORE)
-        return data
 
-
-class IncommunicadoEntryForm(EpisodeFormMixin, EntryModelForm):
+class IncommunicadoEntryForm(PeriodFormMixin, EpisodeFormMixin, EntryModelForm):
     PRECISIONS = (("started_on", "started_on_precision"),)
 
     class Meta:
@@ -438,13 +427,6 @@ class IncommunicadoEntryForm(EpisodeFormMixin, EntryModelForm):
     def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.set_episodes(person)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        start, end = data.get("started_on"), data.get("ended_on")
-        if start and end and end < start:
-            self.add_error("ended_on", ENDS_BEFORE)
-        return data
 
 
 class ReleaseEntryForm(EpisodeFormMixin, EntryModelForm):

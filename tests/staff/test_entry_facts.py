@@ -502,3 +502,19 @@ def test_anonymous_and_researchers_are_refused(held):
         assert researcher.get(url(name, held)).status_code == 403
         assert researcher.post(url(name, held), source_data()).status_code == 403
     assert researcher.get(reverse("staff:entry-person")).status_code == 403
+
+
+@pytest.mark.parametrize("kind", ["placement", "incommunicado"])
+def test_a_period_cannot_end_before_it_starts(editor_client, held, kind):
+    episode = held.episodes.get()
+    data = source_data(
+        episode=str(episode.pk),
+        kind="colony" if kind == "placement" else "incommunicado",
+        started_on="2023-02-01",
+        ended_on="2023-01-15",
+    )
+    before = counts()
+    response = editor_client.post(url(kind, held), data)
+    assert response.status_code == 200
+    assert "The end cannot be before the start." in response.context["form"].errors["ended_on"]
+    assert counts() == before
