@@ -12,7 +12,7 @@ from events.models import ReleaseDeal, Source, TransferMode
 from prisoners.models import Country
 
 from .deal_entry import MAX_LINES, DealInput, country_lookup
-from .forms import REASON_REQUIRED, SOURCE_UNKNOWN
+from .forms import SourceReferenceMixin
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 REQUIRED_FOR_NEW = _("Required for a new deal.")
@@ -30,7 +30,7 @@ def _lines(text: str) -> list[str]:
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
 
 
-class DealEntryForm(forms.Form):
+class DealEntryForm(SourceReferenceMixin, forms.Form):
     deal = forms.ModelChoiceField(
         ReleaseDeal.objects.order_by("-announced_on", "-pk"),
         label=_("Add to an existing deal"),
@@ -128,21 +128,6 @@ class DealEntryForm(forms.Form):
         self.destination_country: Country | None = None
         self.custody: Country | None = None
         self.name_lines: list[str] = []
-
-    def clean_reason(self) -> str:
-        reason = " ".join(self.cleaned_data["reason"].split())
-        if not reason:
-            raise forms.ValidationError(REASON_REQUIRED)
-        return reason
-
-    def clean_source(self) -> str:
-        value = self.cleaned_data["source"].strip()
-        if value:
-            lookup = {"pk": int(value)} if value.isdigit() else {"url": value}
-            self.source_obj = Source.objects.filter(**lookup).first()
-            if self.source_obj is None:
-                raise forms.ValidationError(SOURCE_UNKNOWN)
-        return value
 
     def clean_mediators(self) -> list[tuple[str, str]]:
         found = []

@@ -65,6 +65,43 @@ class CodeForm(forms.Form):
         return code
 
 
+def folded_reason(value: str) -> str:
+    """A reason for the history with its spaces folded; a blank one is refused."""
+    reason = " ".join(value.split())
+    if not reason:
+        raise forms.ValidationError(REASON_REQUIRED)
+    return reason
+
+
+def source_by_reference(value: str) -> Source | None:
+    """The source a staff member names by its number or URL; None when they name none. An
+    unknown number or URL is refused."""
+    value = value.strip()
+    if not value:
+        return None
+    lookup: dict[str, Any] = {"pk": int(value)} if value.isdigit() else {"url": value}
+    source = Source.objects.filter(**lookup).first()
+    if source is None:
+        raise forms.ValidationError(SOURCE_UNKNOWN)
+    return source
+
+
+class SourceReferenceMixin:
+    """``reason`` and ``source`` of an entry form: the reason folded and required, the source
+    named by number or URL kept as typed, the one it names in ``source_obj``."""
+
+    cleaned_data: dict[str, Any]
+    source_obj: Source | None = None
+
+    def clean_reason(self) -> str:
+        return folded_reason(self.cleaned_data["reason"])
+
+    def clean_source(self) -> str:
+        value: str = self.cleaned_data["source"].strip()
+        self.source_obj = source_by_reference(value)
+        return value
+
+
 class AuditForm(forms.Form):
     """Why a change is made, and from which source: recorded in the history."""
 
@@ -85,20 +122,10 @@ class AuditForm(forms.Form):
     )
 
     def clean_reason(self) -> str:
-        reason = " ".join(self.cleaned_data["reason"].split())
-        if not reason:
-            raise forms.ValidationError(REASON_REQUIRED)
-        return reason
+        return folded_reason(self.cleaned_data["reason"])
 
     def clean_source(self) -> Source | None:
-        value = self.cleaned_data["source"].strip()
-        if not value:
-            return None
-        lookup = {"pk": int(value)} if value.isdigit() else {"url": value}
-        source = Source.objects.filter(**lookup).first()
-        if source is None:
-            raise forms.ValidationError(SOURCE_UNKNOWN)
-        return source
+        return source_by_reference(self.cleaned_data["source"])
 
 
 class VisibilityForm(AuditForm):
