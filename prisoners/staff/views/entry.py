@@ -251,9 +251,6 @@ def person_entry_view(request: HttpRequest) -> HttpResponse:
 # --- Facts of a person ---------------------------------------------------------------------------
 
 
-Write = Callable[[Person, dict[str, Any]], Sequence[models.Model]]
-
-
 def _pick(data: dict[str, Any], *names: str) -> dict[str, Any]:
     return {name: data[name] for name in names}
 
@@ -262,90 +259,46 @@ def _pick(data: dict[str, Any], *names: str) -> dict[str, Any]:
 class FactPage:
     form: type[SourceFields]
     title: Any
-    write: Write
+    enter: Callable[..., Sequence[models.Model]]  # the ``prisoners.staff.entry`` service
     model: type[models.Model]
     needs_episode: bool = True
     open_episode: bool = False
 
-
-def _episode_write(person: Person, d: dict[str, Any]) -> Sequence[models.Model]:
-    return entry.episode_enter(
-        person=person,
-        **_pick(
-            d,
-            "country",
-            "arrested_on",
-            "arrested_on_precision",
-            "arrest_place",
-            "arresting_authority",
-            "summary",
-        ),
-    )
-
-
-def _charge_write(person: Person, d: dict[str, Any]) -> Sequence[models.Model]:
-    return entry.charge_enter(**_pick(d, "episode", "article", "part", "charged_on", "note"))
-
-
-def _sentence_write(person: Person, d: dict[str, Any]) -> Sequence[models.Model]:
-    return entry.sentence_enter(
-        **_pick(
-            d,
-            "episode",
-            "decided_on",
-            "decided_on_precision",
-            "court",
-            "judge",
-            "term_years",
-            "term_months",
-            "term_days",
-            "term_description",
-            "term_starts_on",
-            "regime",
-            "note",
-        )
-    )
-
-
-def _placement_write(person: Person, d: dict[str, Any]) -> Sequence[models.Model]:
-    return entry.placement_enter(
-        **_pick(d, "episode", "kind", "started_on", "facility", "ended_on")
-    )
-
-
-def _incommunicado_write(person: Person, d: dict[str, Any]) -> Sequence[models.Model]:
-    return entry.incommunicado_enter(
-        **_pick(d, "episode", "kind", "started_on", "started_on_precision", "ended_on", "note")
-    )
-
-
-def _release_write(person: Person, d: dict[str, Any]) -> Sequence[models.Model]:
-    return entry.release_enter(
-        **_pick(d, "episode", "kind", "released_on", "released_on_precision", "deal", "conditions")
-    )
+    def write(self, person: Person, data: dict[str, Any]) -> Sequence[models.Model]:
+        """Enter the fact with the fields its form asks for (``Meta.fields``): in the episode
+        chosen, or, for an episode, of the person."""
+        fields = _pick(data, *self.form.Meta.fields)  # type: ignore[attr-defined]
+        if self.needs_episode:
+            return self.enter(episode=data["episode"], **fields)
+        return self.enter(person=person, **fields)
 
 
 PAGES: dict[str, FactPage] = {
     "episode": FactPage(
         EpisodeEntryForm,
         _("Enter a detention episode"),
-        _episode_write,
+        entry.episode_enter,
         DetentionEpisode,
         needs_episode=False,
     ),
-    "charge": FactPage(ChargeEntryForm, _("Enter a charge"), _charge_write, Charge),
-    "sentence": FactPage(SentenceEntryForm, _("Enter a sentence"), _sentence_write, CourtDecision),
+    "charge": FactPage(ChargeEntryForm, _("Enter a charge"), entry.charge_enter, Charge),
+    "sentence": FactPage(
+        SentenceEntryForm, _("Enter a sentence"), entry.sentence_enter, CourtDecision
+    ),
     "placement": FactPage(
-        PlacementEntryForm, _("Enter a custody placement"), _placement_write, CustodyPlacement
+        PlacementEntryForm,
+        _("Enter a custody placement"),
+        entry.placement_enter,
+        CustodyPlacement,
     ),
     "incommunicado": FactPage(
         IncommunicadoEntryForm,
         _("Enter an incommunicado period"),
-        _incommunicado_write,
+        entry.incommunicado_enter,
         IncommunicadoPeriod,
     ),
     "release": FactPage(
-        ReleaseEntryForm, _("Enter a release"), _release_write, Release, open_episode=True
+        ReleaseEntryForm, _("Enter a release"), entry.release_enter, Release, open_episode=True
     ),
 }
 
