@@ -490,52 +490,56 @@ def person_status(
     )
 
 
-def episode_prefetches(tier: Tier, *, through: str = "") -> list[Prefetch[Any]]:
-    """The records of each episode that ``tier`` sees, prefetched: ``shown_charges``,
-    ``shown_decisions``, ``shown_placements``, ``shown_isolation`` (lists, in date order) and
-    ``shown_release`` (the release or None, with ``deal_shown``: whether the tier sees its
-    deal). ``through``: the path from the prefetched objects to the episodes, e.g.
-    ``"shown_episodes__"`` for persons whose episodes are prefetched into ``shown_episodes``."""
-    return [
-        Prefetch(
-            f"{through}charges",
-            queryset=Charge.objects.visible_to(tier)
+def episode_records(tier: Tier) -> dict[str, tuple[str, models.QuerySet[Any]]]:
+    """The records of an episode that ``tier`` sees, by the attribute they are kept in on the
+    episode: (the relation from the episode, the queryset, in date order). ``shown_release``
+    holds one release or None, with ``deal_shown``: whether the tier sees its deal."""
+    return {
+        "shown_charges": (
+            "charges",
+            Charge.objects.visible_to(tier)
             .select_related("article__code")
             .order_by(F("charged_on").asc(nulls_last=True), "id"),
-            to_attr="shown_charges",
         ),
-        Prefetch(
-            f"{through}court_decisions",
-            queryset=CourtDecision.objects.visible_to(tier).order_by(
+        "shown_decisions": (
+            "court_decisions",
+            CourtDecision.objects.visible_to(tier).order_by(
                 F("decided_on").asc(nulls_last=True), "id"
             ),
-            to_attr="shown_decisions",
         ),
-        Prefetch(
-            f"{through}placements",
-            queryset=CustodyPlacement.objects.visible_to(tier)
+        "shown_placements": (
+            "placements",
+            CustodyPlacement.objects.visible_to(tier)
             .select_related("facility__country")
             .order_by("started_on", "id"),
-            to_attr="shown_placements",
         ),
-        Prefetch(
-            f"{through}incommunicado_periods",
-            queryset=IncommunicadoPeriod.objects.visible_to(tier).order_by(
+        "shown_isolation": (
+            "incommunicado_periods",
+            IncommunicadoPeriod.objects.visible_to(tier).order_by(
                 F("started_on").asc(nulls_last=True), "id"
             ),
-            to_attr="shown_isolation",
         ),
-        Prefetch(
-            f"{through}release",
-            queryset=Release.objects.visible_to(tier)
+        "shown_release": (
+            "release",
+            Release.objects.visible_to(tier)
             .select_related("deal", "place__country")
             .annotate(
                 deal_shown=Exists(
                     ReleaseDeal.objects.visible_to(tier).filter(pk=OuterRef("deal_id"))
                 )
             ),
-            to_attr="shown_release",
         ),
+    }
+
+
+def episode_prefetches(tier: Tier, *, through: str = "") -> list[Prefetch[Any]]:
+    """``episode_records`` prefetched into ``shown_charges``, ``shown_decisions``,
+    ``shown_placements``, ``shown_isolation`` (lists) and ``shown_release`` (the release or
+    None). ``through``: the path from the prefetched objects to the episodes, e.g.
+    ``"shown_episodes__"`` for persons whose episodes are prefetched into ``shown_episodes``."""
+    return [
+        Prefetch(f"{through}{relation}", queryset=queryset, to_attr=attribute)
+        for attribute, (relation, queryset) in episode_records(tier).items()
     ]
 
 
@@ -581,6 +585,7 @@ __all__ = [
     "episode_end",
     "episode_end_seen",
     "episode_prefetches",
+    "episode_records",
     "episodes_seen",
     "held_on",
     "person_status",

@@ -21,17 +21,16 @@ runs once per request and not once per queryset.
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import reduce
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db import connection, models
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -53,6 +52,7 @@ from prisoners.models import (
     Recognition,
 )
 from prisoners.selectors import localized_name, names_prefetch
+from prisoners.statements import KEY, Statement, kept, statement
 from prisoners.visibility import (
     Tier,
     cited_source_filter,
@@ -83,7 +83,7 @@ from .models import (
 from .selectors import (
     IN_CUSTODY,
     PersonStatus,
-    episode_prefetches,
+    episode_records,
     person_status,
     placement_end_seen,
 )
@@ -260,6 +260,23 @@ class Evidence:
         return list(by_source.values())
 
 
+def _about_targets(model: type[Citation | Claim]) -> RawSQL:
+    """A condition on citations or claims: about one of the records given as three arrays (app
+    labels, model names, ids; the placeholders ``KEY``, ``KEY - 1``, ``KEY - 2``), so that the
+    statement has one shape whatever the number of records."""
+    table = model._meta.db_table  # a model's own table name, not input
+    return RawSQL(  # noqa: S611
+        f'("{table}"."content_type_id", "{table}"."object_id") IN ('  # noqa: S608
+        "SELECT ct.id, target.object_id"
+        " FROM unnest(%s::text[], %s::text[], %s::bigint[])"
+        " AS target(app_label, model, object_id)"
+        " JOIN django_content_type ct"
+        " ON ct.app_label = target.app_label AND ct.model = target.model)",
+        (KEY, KEY - 1, KEY - 2),
+        output_field=models.BooleanField(),
+    )
+
+
 def evidence_for(objects: Iterable[models.Model | None], viewer: Any) -> Evidence:
     """The citations and claims of all ``objects`` in two queries (none if there is nothing).
 
@@ -273,38 +290,42 @@ def evidence_for(objects: Iterable[models.Model | None], viewer: Any) -> Evidenc
             targets[obj._meta.label_lower].add(int(obj.pk))
     if not targets:
         return Evidence()
-    where = reduce(
-        operator.or_,
-        (
-            Q(
-                content_type__app_label=label.split(".")[0],
-                content_type__model=label.split(".")[1],
-                object_id__in=sorted(ids),
-            )
-            for label, ids in sorted(targets.items())
-        ),
-    )
+    keys: tuple[list[str], list[str], list[int]] = ([], [], [])
+    for label, ids in sorted(targets.items()):
+        app_label, model_name = label.split(".")
+        for pk in sorted(ids):
+            keys[0].append(app_label)
+            keys[1].append(model_name)
+            keys[2].append(pk)
     fields = FieldRule(tier)
     evidence = Evidence()
-    citations = (
-        Citation.objects.visible_to(tier)
-        .filter(cited_source_filter(tier))
-        .filter(where)
-        .select_related("source", "content_type")
-        .order_by("content_type_id", "object_id", "id")
-    )
+    citations = statement(
+        ("evidence.citations", tier),
+        lambda: (
+            Citation.objects.visible_to(tier)
+            .filter(cited_source_filter(tier))
+            .filter(_about_targets(Citation))
+            .select_related("source", "content_type")
+            .order_by("content_type_id", "object_id", "id")
+        ),
+        keys=3,
+    ).objects(*keys)
     for citation in citations:
         model = citation.content_type.model_class()
         if model is None or (citation.field_name and citation.field_name not in fields(model)):
             continue
         key = (model._meta.label_lower, citation.object_id)
         evidence.citations.setdefault(key, []).append(citation)
-    claims = (
-        Claim.objects.filter(cited_source_filter(tier))
-        .filter(where)
-        .select_related("source", "content_type")
-        .order_by("content_type_id", "object_id", "field_name", "-accepted", "id")
-    )
+    claims = statement(
+        ("evidence.claims", tier),
+        lambda: (
+            Claim.objects.filter(cited_source_filter(tier))
+            .filter(_about_targets(Claim))
+            .select_related("source", "content_type")
+            .order_by("content_type_id", "object_id", "field_name", "-accepted", "id")
+        ),
+        keys=3,
+    ).objects(*keys)
     for claim in claims:
         model = claim.content_type.model_class()
         if model is None or claim.field_name not in fields(model):
@@ -436,76 +457,99 @@ class Profile:
         return reverse("prisoners:detail", args=[self.pk])
 
 
-def profile_queryset(viewer: Any) -> models.QuerySet[Person]:
-    """Persons whose profile ``viewer`` may open, with every visible child record."""
-    tier = viewer_tier(viewer)
-    # The children of episodes are prefetched through the ``shown_episodes`` list rather than by
-    # nesting prefetches in the episode queryset: Django runs nested ones twice, and the second
-    # pass reads the reverse one-to-one ``release`` once more per episode.
-    episode_children = episode_prefetches(tier, through="shown_episodes__")
-    prefetches: list[Prefetch[Any]] = [
-        Prefetch(
-            "name_variants",
-            queryset=NameVariant.objects.visible_to(tier).order_by(
-                "language", "script", "kind", "text"
-            ),
-            to_attr="shown_variants",
+def _person_records(tier: Tier) -> dict[str, models.QuerySet[Any]]:
+    """The records of a person ``tier`` sees, by the attribute the profile keeps them in."""
+    records: dict[str, models.QuerySet[Any]] = {
+        "shown_variants": NameVariant.objects.visible_to(tier).order_by(
+            "language", "script", "kind", "text"
         ),
-        Prefetch(
-            "recognitions",
-            queryset=Recognition.objects.visible_to(tier)
-            .select_related("organisation")
-            .order_by(F("recognised_on").asc(nulls_last=True), "id"),
-            to_attr="shown_recognitions",
+        "shown_recognitions": Recognition.objects.visible_to(tier)
+        .select_related("organisation")
+        .order_by(F("recognised_on").asc(nulls_last=True), "id"),
+        "shown_affiliations": AffiliationModel.objects.visible_to(tier)
+        .select_related("organisation")
+        .order_by("id"),
+        "shown_biographies": PersonBiography.objects.visible_to(tier).order_by("language"),
+        "shown_identifiers": ExternalIdentifier.objects.visible_to(tier).order_by(
+            "scheme", "value"
         ),
-        Prefetch(
-            "affiliations",
-            queryset=AffiliationModel.objects.visible_to(tier)
-            .select_related("organisation")
-            .order_by("id"),
-            to_attr="shown_affiliations",
-        ),
-        Prefetch(
-            "biographies",
-            queryset=PersonBiography.objects.visible_to(tier).order_by("language"),
-            to_attr="shown_biographies",
-        ),
-        Prefetch(
-            "identifiers",
-            queryset=ExternalIdentifier.objects.visible_to(tier).order_by("scheme", "value"),
-            to_attr="shown_identifiers",
-        ),
-        Prefetch(
-            "episodes",
-            queryset=DetentionEpisode.objects.visible_to(tier)
-            .select_related("country", "arrest_place")
-            .order_by(F("arrested_on").asc(nulls_first=True), "id"),
-            to_attr="shown_episodes",
-        ),
-        *episode_children,
-        Prefetch(
-            "transfers",
-            queryset=Transfer.objects.visible_to(tier)
-            .select_related("from_country", "to_country", "from_place", "to_place")
-            .order_by(F("release_id").asc(nulls_last=True), "sequence", "id"),
-            to_attr="shown_transfers",
-        ),
-        Prefetch(
-            "death",
-            queryset=Death.objects.visible_to(tier).select_related("place"),
-            to_attr="shown_death",
-        ),
-    ]
+        "shown_episodes": DetentionEpisode.objects.visible_to(tier)
+        .select_related("country", "arrest_place")
+        .order_by(F("arrested_on").asc(nulls_first=True), "id"),
+        "shown_transfers": Transfer.objects.visible_to(tier)
+        .select_related("from_country", "to_country", "from_place", "to_place")
+        .order_by(F("release_id").asc(nulls_last=True), "sequence", "id"),
+        "shown_death": Death.objects.visible_to(tier).select_related("place"),
+    }
     if "kind" in visible_fields(AtRiskFlag, tier):
-        prefetches.append(
-            Prefetch(
-                "risk_flags",
-                queryset=AtRiskFlag.objects.visible_to(tier).order_by("kind", "id"),
-                to_attr="shown_risks",
-            )
-        )
-    persons = Person.objects.filter(profile_filter(tier)).select_related("home_region")
-    return persons.prefetch_related(*prefetches)
+        records["shown_risks"] = AtRiskFlag.objects.visible_to(tier).order_by("kind", "id")
+    return records
+
+
+def _profile_statements(
+    tier: Tier,
+) -> tuple[Statement, dict[str, Statement], dict[str, Statement]]:
+    """The statements of ``load_profile_person`` for one tier: the person, their records, the
+    records of their episodes."""
+    person = (
+        Person.objects.filter(profile_filter(tier)).select_related("home_region").filter(pk=KEY)
+    )
+    return (
+        Statement(person),
+        {
+            attribute: Statement(queryset.filter(person_id=KEY))
+            for attribute, queryset in _person_records(tier).items()
+        },
+        {
+            attribute: Statement(queryset.filter(episode__person_id=KEY))
+            for attribute, (_relation, queryset) in episode_records(tier).items()
+        },
+    )
+
+
+def load_profile_person(pk: int, tier: Tier) -> Any:
+    """Person ``pk`` if ``tier`` may open their profile, with every record of theirs it sees, in
+    the attributes of ``_person_records`` and, on each episode, of ``episode_records``; None
+    otherwise.
+
+    Each query is a ``prisoners.statements`` statement, compiled once per tier: one for the
+    person, one per kind of record (all of the person's, by ``person_id``, or through their
+    episodes). Records of episodes the tier does not see are dropped here."""
+    person_statement, person_records, episode_statements = kept(
+        ("profile", tier), lambda: _profile_statements(tier)
+    )
+    found = person_statement.objects(pk)
+    if not found:
+        return None
+    person = found[0]
+    for attribute, records in person_records.items():
+        rows = records.objects(pk)
+        person_field = rows[0]._meta.get_field("person") if rows else None
+        for row in rows:
+            person_field.set_cached_value(row, person)  # type: ignore[union-attr]
+        if attribute == "shown_death":
+            setattr(person, attribute, rows[0] if rows else None)
+        else:
+            setattr(person, attribute, rows)
+    episodes = {episode.pk: episode for episode in person.shown_episodes}
+    for episode in episodes.values():
+        episode.shown_release = None
+    for attribute, records in episode_statements.items() if episodes else ():
+        single = attribute == "shown_release"
+        if not single:
+            for episode in episodes.values():
+                setattr(episode, attribute, [])
+        rows = records.objects(pk)
+        for row in rows:
+            episode = episodes.get(row.episode_id)
+            if episode is None:  # an episode this tier does not see
+                continue
+            row._meta.get_field("episode").set_cached_value(row, episode)
+            if single:
+                episode.shown_release = row
+            else:
+                getattr(episode, attribute).append(row)
+    return person
 
 
 def merged_target(*, pk: int, viewer: Any) -> int | None:
@@ -773,7 +817,7 @@ def person_profile(
     tier = viewer_tier(viewer)
     language = (language or get_language() or "en")[:2]
     on = on or timezone.localdate()
-    person: Any = profile_queryset(tier).filter(pk=pk).first()
+    person: Any = load_profile_person(pk, tier)
     if person is None:
         return None
     episodes: list[Any] = person.shown_episodes

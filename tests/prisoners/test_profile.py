@@ -316,6 +316,53 @@ def test_unpublished_events_and_sources_stay_hidden(client, staff_client, demo, 
     assert "SENTINEL-QUOTE-OF-DRAFT-SOURCE" in staff
 
 
+def test_records_of_a_hidden_episode_stay_hidden_even_when_published(
+    client, researcher_client, staff_client, audited
+):
+    """A charge, decision or placement marked public under a draft or researcher-only episode
+    is not shown with its episode hidden: the profile keeps only records of episodes it shows."""
+    by = Country.objects.get(code="BY")
+    article = CriminalArticle.objects.order_by("id")[0]
+    who = person_create(name="Hidden Episode Person", visibility=PUBLIC)
+    shown = episode_open(person=who, country=by, arrested_on=dt.date(2020, 1, 1), visibility=PUBLIC)
+    release_record(episode=shown, released_on=dt.date(2020, 6, 1), kind="end_of_term")
+    for level, year in ((Visibility.DRAFT, 2021), (Visibility.RESEARCHER, 2022)):
+        hidden = episode_open(
+            person=who, country=by, arrested_on=dt.date(year, 1, 1), visibility=level
+        )
+        charge_add(
+            episode=hidden,
+            article=article,
+            part="S" + level[0],  # at most 10 characters
+            charged_on=dt.date(year, 1, 2),
+            visibility=PUBLIC,
+        )
+        court_decision_add(
+            episode=hidden,
+            kind="sentence",
+            judge=f"SENTINEL-{level}-JUDGE",
+            decided_on=dt.date(year, 2, 1),
+            visibility=PUBLIC,
+        )
+        release_record(episode=hidden, released_on=dt.date(year, 6, 1), kind="end_of_term")
+    public = page(client, who)
+    researcher = page(researcher_client, who)
+    staff = page(staff_client, who)
+    assert "SENTINEL-" not in public
+    assert "part Sd" not in public
+    assert "part Sr" not in public
+    assert "part Sr" in researcher
+    assert "part Sd" not in researcher
+    assert "part Sd" in staff
+    assert "SENTINEL-researcher-JUDGE" in researcher
+    assert "SENTINEL-draft-" not in researcher
+    assert "SENTINEL-draft-JUDGE" in staff
+    assert "SENTINEL-researcher-JUDGE" in staff
+    profile = person_profile(pk=who.pk, viewer=Tier.PUBLIC)
+    assert profile is not None
+    assert len(profile.episodes) == 1
+
+
 def test_consented_photo_only(client, demo):
     kalesnikava = person("Maryia Kalesnikava")
     assert 'class="profile-photo"' not in page(client, kalesnikava)
