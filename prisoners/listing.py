@@ -40,7 +40,6 @@ from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
-from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connection, models
 from django.db.models import Case, F, Func, OuterRef, Q, Value, When
@@ -52,6 +51,7 @@ from events.selectors import Status
 
 from .models import AtRiskFlag, Country, Organisation, Person, PersonListing, Place, Region
 from .selectors import localized_name, names_prefetch
+from .statements import KEY, Sql, kept, one_of, statement
 from .visibility import Tier, listing_filter, viewer_tier
 
 # Days in detention are ``days_key`` + (today - DAYS_EPOCH) while ``growing`` (see the model).
@@ -173,8 +173,13 @@ def listed(viewer: Any) -> models.QuerySet[PersonListing]:
 
 def days_in_detention(today: dt.date) -> Any:
     """The expression for days in detention on ``today``."""
+    return _days_after(Value((today - DAYS_EPOCH).days))
+
+
+def _days_after(shift: Any) -> Any:
+    """Days in detention ``shift`` days after ``DAYS_EPOCH``."""
     return F("days_key") + Case(
-        When(growing=True, then=Value((today - DAYS_EPOCH).days)),
+        When(growing=True, then=shift),
         default=Value(0),
         output_field=models.IntegerField(),
     )
@@ -290,27 +295,40 @@ ROW_FIELDS = (
 )
 
 
-def rows_for(
-    queryset: models.QuerySet[PersonListing],
-    ids: Sequence[int],
-    *,
-    today: dt.date,
-    tier: Tier,
-) -> list[PersonListing]:
-    """The rows of ``ids`` with what a page shows, in the order of ``ids``, with the primary
-    names ``tier`` sees (``person.shown_names``, as ``names_prefetch`` gives)."""
-    rows = (
-        queryset.filter(person_id__in=ids)
-        .select_related("person", "country_now", "place_now")
-        .only(*ROW_FIELDS)
-        .annotate(days=days_in_detention(today), primary_names=shown_names(tier))
-    )
+def rows_for(ids: Sequence[int], *, today: dt.date, tier: Tier) -> list[PersonListing]:
+    """The listed rows (``listed(tier)``) of ``ids`` with what a page shows, in the order of
+    ``ids``, with the primary names ``tier`` sees (``person.shown_names``, as
+    ``names_prefetch`` gives). One statement per tier (``prisoners.statements``)."""
+    rows = statement(
+        ("listing.rows", tier),
+        lambda: (
+            listed(tier)
+            .filter(one_of(PersonListing, "person_id", KEY))
+            .select_related("person", "country_now", "place_now")
+            .only(*ROW_FIELDS)
+            .annotate(days=_days_after(Value(KEY - 1)), primary_names=shown_names(tier))
+        ),
+        keys=2,
+    ).objects(list(ids), (today - DAYS_EPOCH).days)
     by_id = {row.person_id: row for row in rows}
     for row in by_id.values():
-        names = row.primary_names  # type: ignore[attr-defined]
+        names = row.primary_names
         person: Any = row.person
         person.shown_names = [ShownName(language, text) for language, text in names]
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def article_labels(ids: Iterable[int]) -> dict[int, str]:
+    """``{id: "code number"}`` of these criminal articles (``_article_label``): one query."""
+    found = statement(
+        "listing.articles",
+        lambda: (
+            CriminalArticle.objects.filter(one_of(CriminalArticle, "id"))
+            .select_related("code")
+            .only("id", "number", "code__short_name")
+        ),
+    ).objects(sorted(ids))
+    return {article.pk: _article_label(article) for article in found}
 
 
 @dataclass(frozen=True)
@@ -855,6 +873,42 @@ def _article_label(article: Any) -> str:
     return f"{article.code.short_name} {article.number}"
 
 
+CATALOGUES = ("country", "region", "facility", "article", "deal", "recognised_by")
+
+
+def _catalogue_sql(tier: Tier, name: str) -> Sql:
+    """The statement of ``catalogue_labels`` for a tier and a name column: one key per
+    catalogue (an array of ids, in the order of ``CATALOGUES``)."""
+    # Regions and places have no Ukrainian name: the main one, as ``_place_label`` does.
+    place_name = name if name != "name_uk" else "name"
+    # Each catalogue through its model's manager (deals through the visibility rule), as one
+    # statement: (facet, id, parameter value, label in the language, label in English).
+    parts = (
+        (Country.objects.all(), ("pk", "code", name, "name"), "a, b::text, c, d"),
+        (Region.objects.all(), ("pk", place_name, "name"), "a, a::text, b, c"),
+        (Place.objects.all(), ("pk", place_name, "name"), "a, a::text, b, c"),
+        (
+            CriminalArticle.objects.all(),
+            ("pk", "code__short_name", "number"),
+            "a, a::text, b || ' ' || c, ''",
+        ),
+        (ReleaseDeal.objects.visible_to(tier), ("pk", "slug", "title"), "a, b, c, ''"),
+        (Organisation.objects.all(), ("pk", "name"), "a, a::text, b, ''"),
+    )
+    selects: list[str] = []
+    params: list[Any] = []
+    for number, (facet, (queryset, fields, columns)) in enumerate(
+        zip(CATALOGUES, parts, strict=True)
+    ):
+        chosen = queryset.filter(one_of(queryset.model, "id", KEY - number)).order_by()
+        sql, part_params = chosen.values_list(*fields).query.sql_with_params()
+        aliases = ", ".join("abcd"[: len(fields)])
+        # constants, and the SQL Django compiled
+        selects.append(f"SELECT '{facet}', {columns} FROM ({sql}) AS x ({aliases})")  # noqa: S608
+        params += part_params
+    return Sql(" UNION ALL ".join(selects), params, keys=len(CATALOGUES))
+
+
 def catalogue_labels(
     counts: FacetCounts, filterset: Any, language: str
 ) -> dict[str, dict[Any, tuple[str, str]]]:
@@ -869,65 +923,16 @@ def catalogue_labels(
     }
     lang = language[:2]
     name = f"name_{lang}" if lang in ("be", "ru", "uk") else "name"
-    # Regions and places have no Ukrainian name: the main one, as ``_place_label`` does.
-    place_name = name if name != "name_uk" else "name"
-    # Each catalogue through its model's manager (deals through the visibility rule), as one
-    # statement: (facet, id, parameter value, label in the language, label in English).
-    parts = (
-        (
-            "country",
-            Country.objects.filter(pk__in=wanted["country_now"] | wanted["custody_country"]),
-            ("pk", "code", name, "name"),
-            "a, b::text, c, d",
-        ),
-        (
-            "region",
-            Region.objects.filter(pk__in=wanted["region"]),
-            ("pk", place_name, "name"),
-            "a, a::text, b, c",
-        ),
-        (
-            "facility",
-            Place.objects.filter(pk__in=wanted["facility"]),
-            ("pk", place_name, "name"),
-            "a, a::text, b, c",
-        ),
-        (
-            "article",
-            CriminalArticle.objects.filter(pk__in=wanted["article"]),
-            ("pk", "code__short_name", "number"),
-            "a, a::text, b || ' ' || c, ''",
-        ),
-        (
-            "deal",
-            ReleaseDeal.objects.visible_to(filterset.tier).filter(pk__in=wanted["deal"]),
-            ("pk", "slug", "title"),
-            "a, b, c, ''",
-        ),
-        (
-            "recognised_by",
-            Organisation.objects.filter(pk__in=wanted["recognised_by"]),
-            ("pk", "name"),
-            "a, a::text, b, ''",
-        ),
+    keys = (
+        sorted(wanted["country_now"] | wanted["custody_country"]),
+        *(sorted(wanted[facet]) for facet in CATALOGUES[1:]),
     )
-    selects: list[str] = []
-    params: list[Any] = []
-    for facet, queryset, fields, columns in parts:
-        try:
-            sql, part_params = queryset.order_by().values_list(*fields).query.sql_with_params()
-        except EmptyResultSet:  # nothing wanted of this catalogue
-            continue
-        aliases = ", ".join("abcd"[: len(fields)])
-        # constants, and the SQL Django compiled
-        selects.append(f"SELECT '{facet}', {columns} FROM ({sql}) AS x ({aliases})")  # noqa: S608
-        params += part_params
-    found: dict[str, dict[Any, tuple[str, str]]] = {facet: {} for facet, *_rest in parts}
-    if selects:
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(selects), params)
-            for facet, pk, value, local, english in cursor.fetchall():
-                found[facet][pk] = (value, local or english)
+    found: dict[str, dict[Any, tuple[str, str]]] = {facet: {} for facet in CATALOGUES}
+    labels = kept(
+        ("listing.catalogue", filterset.tier, name), lambda: _catalogue_sql(filterset.tier, name)
+    )
+    for facet, pk, value, local, english in labels.fetchall(*keys):
+        found[facet][pk] = (value, local or english)
     countries = found.pop("country")
     return {**found, "country_now": countries, "custody_country": countries}
 
@@ -1050,12 +1055,8 @@ def listing_page(
         offset=offset,
         limit=per_page,
     )
-    rows = rows_for(listed(tier), ids, today=today, tier=tier)
-    article_ids = {pk for row in rows for pk in decode(row.article_codes, tier)}
-    articles = {
-        a.pk: _article_label(a)
-        for a in CriminalArticle.objects.filter(pk__in=article_ids).select_related("code")
-    }
+    rows = rows_for(ids, today=today, tier=tier)
+    articles = article_labels({pk for row in rows for pk in decode(row.article_codes, tier)})
     statuses = statuses_of(ids, on) if on is not None else {}
     labels = dict(Status.choices)
     shown: list[PersonRow] = []
