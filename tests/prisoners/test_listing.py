@@ -811,3 +811,26 @@ def test_a_day_without_a_status_filter_leaves_its_counts_for_later_too(client, d
     assert re.search(
         r'value="imprisoned" checked> Imprisoned</label> <span class="count">6<', with_status
     )
+
+
+def test_detention_dates_as_much_as_known_in_the_page_language(client, audited):
+    day = dt.date(2021, 5, 1)
+    assert listing.detained_label(day, "day", "en") == "May 1, 2021"
+    assert listing.detained_label(day, "month", "en") == "May 2021"
+    assert listing.detained_label(day, "year", "en") == "2021"
+    assert listing.detained_label(day, "before", "en") == "by May 1, 2021"
+    # Kept per language: the Russian label is not the English one served again.
+    assert listing.detained_label(day, "day", "ru") == "1 мая 2021 г."
+    assert listing.detained_label(day, "before", "ru").endswith("1 мая 2021 г.")
+    assert listing.detained_label(day, "before", "ru") != "by May 1, 2021"
+    assert listing.detained_label(None, "unknown", "en") == ""
+    who = person_create(name="Dated Person", visibility=Visibility.PUBLIC)
+    ev.episode_open(
+        person=who,
+        country=Country.objects.get(code="BY"),
+        arrested_on=day,
+        arrested_on_precision="before",
+        visibility=Visibility.PUBLIC,
+    )
+    html = client.get("/persons/").content.decode()
+    assert '<time datetime="2021-05-01">by May 1, 2021</time>' in html
