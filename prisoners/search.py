@@ -37,6 +37,7 @@ import datetime as dt
 import functools
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import NameVariant, Person
 from .models import SurnameFirst as SurnameFirst  # the expression of the surname index
 from .selectors import localized_name, names_prefetch
+from .statements import kept, one_of, statement
 from .translit import detect_language, search_key
 from .visibility import Tier, viewer_tier, visible_fields
 
@@ -339,6 +341,15 @@ def _rows_sql(qs: QuerySet[Any]) -> tuple[str, list[Any]]:
     return sql, list(params)
 
 
+def _kept_rows_sql(
+    name: tuple[Any, ...], build: Callable[[], QuerySet[Any]]
+) -> tuple[str, list[Any]]:
+    """``_rows_sql`` of a queryset whose SQL depends only on ``name`` (the tier among it),
+    compiled once per process (``prisoners.statements.kept``)."""
+    sql, params = kept(name, lambda: _rows_sql(build()))
+    return sql, list(params)
+
+
 def _union(parts: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
     sql = " UNION ALL ".join(f"({part})" for part, _ in parts)
     return sql, [param for _, params in parts for param in params]
@@ -434,10 +445,13 @@ def _probe_sql(s: _Search, expression: str, pre: str) -> tuple[str, list[Any]]:
     around it, never user text): one btree range scan in index order, stopping after
     ``s.cap`` rows."""
     condition = f"{expression} ~>=~ {pre} AND {expression} ~<~ ({pre} || %s)"
-    sql, params = _rows_sql(
-        NameVariant.objects.visible_to(s.viewer)
-        .order_by()
-        .filter(RawSQL(condition, [_MAX_CHAR], output_field=BooleanField()))  # noqa: S611
+    sql, params = _kept_rows_sql(
+        ("search.probe", viewer_tier(s.viewer), condition),
+        lambda: (
+            NameVariant.objects.visible_to(s.viewer)
+            .order_by()
+            .filter(RawSQL(condition, [_MAX_CHAR], output_field=BooleanField()))
+        ),  # noqa: S611
     )
     return f"({sql} ORDER BY {expression} USING ~<~ LIMIT {int(s.cap)})", params
 
@@ -464,10 +478,13 @@ def _word_probes(s: _Search, keys: list[str]) -> tuple[str, list[Any]]:
     by_surname, surname_params = _probe_sql(s, _SURNAME_KEY, "probe.pre")
     ways, params = [by_start, by_surname], [*start_params, *surname_params]
     if len(s.query.words) > 1:  # a one-word key is found by the surname-first probe
-        whole, whole_params = _rows_sql(
-            NameVariant.objects.visible_to(s.viewer)
-            .order_by()
-            .filter(RawSQL(f"{_KEY} = given.key", [], output_field=BooleanField()))  # noqa: S611
+        whole, whole_params = _kept_rows_sql(
+            ("search.whole", viewer_tier(s.viewer)),
+            lambda: (
+                NameVariant.objects.visible_to(s.viewer)
+                .order_by()
+                .filter(RawSQL(f"{_KEY} = given.key", [], output_field=BooleanField()))
+            ),  # noqa: S611
         )
         ways.append(f"({whole} LIMIT {int(s.cap)})")
         params += whole_params
@@ -641,6 +658,31 @@ def _statuses(ids: list[int], on: dt.date, tier: Tier) -> dict[int, str]:
         return dict(cursor.fetchall())
 
 
+def hit_persons(ids: list[int], tier: Tier) -> dict[int, Any]:
+    """``{id: person}`` of these persons that ``tier`` sees, with their home region and the
+    primary names ``localized_name`` reads (``names_prefetch``): two statements compiled once
+    per tier (``prisoners.statements``)."""
+    persons = statement(
+        ("search.persons", tier),
+        lambda: (
+            Person.objects.visible_to(tier)
+            .filter(one_of(Person, "id"))
+            .select_related("home_region")
+        ),
+    ).objects(ids)
+    names = names_prefetch(tier).queryset
+    assert names is not None
+    variants = statement(
+        ("search.names", tier), lambda: names.filter(one_of(NameVariant, "person_id"))
+    ).objects([person.pk for person in persons])
+    found = {person.pk: person for person in persons}
+    for person in persons:
+        person.shown_names = []
+    for variant in variants:
+        found[variant.person_id].shown_names.append(variant)
+    return found
+
+
 def person_search(
     *,
     query: str | ParsedQuery | None,
@@ -674,14 +716,7 @@ def person_search(
     result.truncated = any(row[4] for row in rows)
     if not rows:
         return result
-    ids = [row[0] for row in rows]
-    persons = {
-        person.pk: person
-        for person in Person.objects.visible_to(tier)
-        .filter(pk__in=ids)
-        .select_related("home_region")
-        .prefetch_related(names_prefetch(tier))
-    }
+    persons = hit_persons([row[0] for row in rows], tier)
     statuses = _statuses(list(persons), on or timezone.localdate(), tier) if with_status else {}
     shown = visible_fields(Person, tier)
     for person_id, text, text_language, level, _truncated in rows:
