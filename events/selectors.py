@@ -54,6 +54,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from prisoners.models import Person
+from prisoners.statements import KEY, Statement, statement
 from prisoners.visibility import Tier, own_visibility_filter
 
 from .models import (
@@ -395,8 +396,8 @@ class PersonStatus:
 
 # The derived status of one person is one large statement (``with_status`` and the two
 # annotations after it): building and compiling it costs Django more CPU than running it. Its
-# SQL depends only on the day and the tier, so it is compiled once per day and tier (per
-# process) with a sentinel id, and run with the person's id in the sentinel's place.
+# SQL depends only on the day and the tier, so it is a statement compiled once per day and tier
+# (per process, ``prisoners.statements``), run with the person's id as its key.
 _STATUS_COLUMNS = (
     "status",
     "status_country_id",
@@ -404,26 +405,17 @@ _STATUS_COLUMNS = (
     "days_in_detention",
     "expected_end",
 )
-_SENTINEL_PK = -987_654_321_987
-_status_sql: dict[tuple[dt.date, Tier], tuple[str, tuple[Any, ...], tuple[int, ...]]] = {}
 
 
-def _status_statement(on: dt.date, tier: Tier) -> tuple[str, tuple[Any, ...], tuple[int, ...]]:
-    cached = _status_sql.get((on, tier))
-    if cached is None:
-        persons = Person.objects.filter(pk=_SENTINEL_PK)
+def _status_statement(on: dt.date, tier: Tier) -> Statement:
+    def build() -> models.QuerySet[Any]:
+        persons = Person.objects.filter(pk=KEY)
         query = with_expected_end(
             with_days_in_detention(with_status(persons, on, tier), on, tier), tier
         )
-        sql, params = query.values(*_STATUS_COLUMNS).query.sql_with_params()
-        slots = tuple(i for i, value in enumerate(params) if value == _SENTINEL_PK)
-        if not slots:  # pragma: no cover (the id is always a parameter)
-            raise RuntimeError("the status statement lost its person id")
-        cached = (sql, tuple(params), slots)
-        for key in [key for key in _status_sql if key[0] != on]:
-            del _status_sql[key]  # keep one day only
-        _status_sql[(on, tier)] = cached
-    return cached
+        return query.values(*_STATUS_COLUMNS)
+
+    return statement(("person_status", on, tier), build)
 
 
 # Today's status of a published person, for the public: the person's listing row
@@ -470,17 +462,10 @@ def person_status(
     pk = person if isinstance(person, int) else person.pk
     row = _published_status(pk, on) if tier == Tier.PUBLIC and on == today else None
     if row is None:
-        sql, template, slots = _status_statement(on, tier)
-        params = list(template)
-        for slot in slots:
-            params[slot] = pk
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            names = [column.name for column in cursor.description or ()]
-            found = cursor.fetchone()
-        if found is None:
+        found = _status_statement(on, tier).dicts(pk)
+        if not found:
             raise Person.DoesNotExist(pk)
-        row = dict(zip(names, found, strict=True))
+        row = found[0]
     return PersonStatus(
         status=row["status"],
         country_id=row["status_country_id"],

@@ -450,8 +450,8 @@ def _probe_sql(s: _Search, expression: str, pre: str) -> tuple[str, list[Any]]:
         lambda: (
             NameVariant.objects.visible_to(s.viewer)
             .order_by()
-            .filter(RawSQL(condition, [_MAX_CHAR], output_field=BooleanField()))
-        ),  # noqa: S611
+            .filter(RawSQL(condition, [_MAX_CHAR], output_field=BooleanField()))  # noqa: S611
+        ),
     )
     return f"({sql} ORDER BY {expression} USING ~<~ LIMIT {int(s.cap)})", params
 
@@ -483,8 +483,10 @@ def _word_probes(s: _Search, keys: list[str]) -> tuple[str, list[Any]]:
             lambda: (
                 NameVariant.objects.visible_to(s.viewer)
                 .order_by()
-                .filter(RawSQL(f"{_KEY} = given.key", [], output_field=BooleanField()))
-            ),  # noqa: S611
+                .filter(
+                    RawSQL(f"{_KEY} = given.key", [], output_field=BooleanField())  # noqa: S611
+                )
+            ),
         )
         ways.append(f"({whole} LIMIT {int(s.cap)})")
         params += whole_params
@@ -598,12 +600,6 @@ def _search_rows(
         return [(row[0], row[1], row[2], row[3], bool(row[4])) for row in cursor.fetchall()]
 
 
-# The status statement (``events.selectors.with_status``) is large: Django takes longer to
-# compile it than PostgreSQL to run it for a page. Compiled once a day and tier per process,
-# with the page's ids as one array parameter.
-_STATUS_SQL: dict[tuple[dt.date, Tier], tuple[str, tuple[Any, ...], int]] = {}
-
-
 # A published person's listing row (as ``events.selectors.person_status`` reads it).
 PUBLISHED_STATUS_TODAY = (
     "SELECT l.person_id, l.status FROM prisoners_personlisting l"
@@ -635,27 +631,15 @@ def _statuses(ids: list[int], on: dt.date, tier: Tier) -> dict[int, str]:
             else:
                 cursor.execute(PUBLISHED_STATUS_ON, [list(ids), on])
             return dict(cursor.fetchall())
-    cached = _STATUS_SQL.get((on, tier))
-    if cached is None:
-        from events.selectors import with_status
+    from events.selectors import with_status
 
-        marker: list[int] = []
-        persons = Person.objects.filter(
-            RawSQL('"prisoners_person"."id" = ANY(%s)', (marker,), output_field=BooleanField())
-        )
-        query = with_status(persons, on, tier).values_list("pk", "status").query
-        sql, params = query.sql_with_params()
-        slot = next(i for i, value in enumerate(params) if value is marker)
-        cached = (sql, tuple(params), slot)
-        for key in [key for key in _STATUS_SQL if key[0] != on]:
-            del _STATUS_SQL[key]  # one day at a time
-        _STATUS_SQL[(on, tier)] = cached
-    statement, template, slot = cached
-    values = list(template)
-    values[slot] = list(ids)
-    with connection.cursor() as cursor:
-        cursor.execute(statement, values)
-        return dict(cursor.fetchall())
+    rows = statement(
+        ("search.status", on, tier),
+        lambda: with_status(Person.objects.filter(one_of(Person, "id")), on, tier).values(
+            "pk", "status"
+        ),
+    ).dicts(list(ids))
+    return {row["pk"]: row["status"] for row in rows}
 
 
 def hit_persons(ids: list[int], tier: Tier) -> dict[int, Any]:

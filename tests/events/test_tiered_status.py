@@ -276,15 +276,8 @@ def statement(who: Person, tier: Tier) -> tuple:
     from events import selectors
 
     today = timezone.localdate()
-    sql, template, slots = selectors._status_statement(today, tier)
-    params = list(template)
-    for slot in slots:
-        params[slot] = who.pk
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return tuple(cursor.fetchone())
+    (row,) = selectors._status_statement(today, tier).dicts(who.pk)
+    return tuple(row.values())
 
 
 def as_tuple(status) -> tuple:
