@@ -3,11 +3,12 @@
 ``person_profile`` loads one person with everything the profile shows in 19 queries at most,
 whatever the number of events: the person (1); the derived status, place, days in detention and
 expected end of term (``events.selectors.person_status``: 2 for the public, from the person's
-listing row; 1 otherwise); names, recognitions,
-affiliations, biographies, identifiers and at-risk flags (6); episodes with their charges, court
-decisions, placements, incommunicado periods and releases (6); transfer legs (1); death (1);
-then the citations (1) and the claims (1) of all these records at once, over their
-(content type, object id) pairs (``evidence_for``).
+listing row; 1 otherwise); names, recognitions, affiliations, biographies, identifiers,
+episodes, transfer legs, death and, for researchers, at-risk flags (8 or 9); the charges, court
+decisions, placements, incommunicado periods and releases of the person's episodes (5, none
+without episodes); then the citations (1) and the claims (1) of all these records at once
+(``evidence_for``). Each is a statement compiled once per tier (``prisoners.statements``):
+building and compiling a queryset costs the ORM about as long as PostgreSQL takes to run it.
 
 ``deal_list`` and ``deal_page`` do the same for release deals.
 
