@@ -334,6 +334,24 @@ def _load_average() -> list[float]:
         return []
 
 
+CPU_REFERENCE_LOOPS = 2_000_000
+
+
+def cpu_reference_ms(repeat: int = 3) -> float:
+    """Milliseconds this process takes for a fixed pure-Python loop (the best of ``repeat``):
+    the speed of the machine's CPU at the time, to compare runs made at other times or on
+    other machines (a machine whose speed changes from minute to minute changes the figures
+    with it)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        total = 0
+        for i in range(CPU_REFERENCE_LOOPS):
+            total += i * i % 7
+        best = min(best, (time.perf_counter() - start) * 1000)
+    return round(best, 1)
+
+
 class BenchmarkError(Exception):
     """The benchmark cannot measure what a visitor would get."""
 
@@ -364,6 +382,7 @@ def run(
     """Ensure the data, measure every page family, return the figures."""
     check_static()
     load_before = _load_average()
+    cpu_before = cpu_reference_ms()
     generated = 0
     if not skip_generate:
         generated = ensure_persons(persons, workers=workers, history=history, say=say)
@@ -424,5 +443,7 @@ def run(
         "cpus": os.cpu_count(),
         # Other work on the machine skews the figures: compare runs at a low load only.
         "load_average": {"before": load_before, "after": _load_average()},
+        # The same loop before and after: a lower figure is a faster CPU (cpu_reference_ms).
+        "cpu_reference_ms": {"before": cpu_before, "after": cpu_reference_ms()},
         "results": {name: series.as_dict() for name, series in bench.series.items()},
     }

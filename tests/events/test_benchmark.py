@@ -55,6 +55,8 @@ def test_benchmark_generates_then_measures_every_page_family():
     assert result["generated"] == 200
     assert result["requests_per_page"] == 5
     assert set(result["load_average"]) == {"before", "after"}
+    assert set(result["cpu_reference_ms"]) == {"before", "after"}
+    assert all(ms > 0 for ms in result["cpu_reference_ms"].values())
     assert "generating 200 more" in progress
     assert set(result["results"]) == FAMILIES
     for name, figures in result["results"].items():
@@ -86,6 +88,14 @@ def test_top_up_takes_a_new_seed():
         "Synthetic record for benchmarks (generate_data, seed 0).",
         "Synthetic record for benchmarks (generate_data, seed 1).",
     }
+
+
+def test_cpu_reference_grows_with_the_work(monkeypatch):
+    monkeypatch.setattr(benchmark, "CPU_REFERENCE_LOOPS", 20_000)
+    small = benchmark.cpu_reference_ms(repeat=5)
+    monkeypatch.setattr(benchmark, "CPU_REFERENCE_LOOPS", 400_000)
+    large = benchmark.cpu_reference_ms(repeat=5)
+    assert 0 < small < large
 
 
 def test_percentile_is_nearest_rank():
