@@ -51,6 +51,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import CriminalArticle, ReleaseDeal
 from events.selectors import Status
+from events.timeline import partial_date
 
 from .models import (
     AtRiskFlag,
@@ -865,13 +866,11 @@ def detained_label(on: dt.date | None, precision: str, language: str) -> str:
     if on is None:
         return ""
     with translation.override(language):
-        if precision == DatePrecision.YEAR:
-            return str(on.year)
-        if precision == DatePrecision.MONTH:
-            return date_format(on, "YEAR_MONTH_FORMAT")
-        if precision == DatePrecision.ON_OR_BEFORE:
+        if precision == DatePrecision.ON_OR_BEFORE:  # shorter in a table than the profile's
             return gettext("by %(day)s") % {"day": date_format(on, "DATE_FORMAT")}
-        return date_format(on, "DATE_FORMAT")
+        if precision == DatePrecision.UNKNOWN:  # a date stored with it: shown as a day
+            precision = DatePrecision.DAY
+        return partial_date(on, precision)
 
 
 @dataclass
