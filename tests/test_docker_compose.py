@@ -282,6 +282,23 @@ def test_postgres_keeps_data_in_a_named_volume(compose: dict[str, Any]) -> None:
     assert sources[0] in declared, f"volume {sources[0]!r} is not declared under volumes:"
 
 
+def test_postgres_memory_is_set_and_can_be_changed(services: dict[str, Any]) -> None:
+    """The server starts with a quarter of an 8 GB host for shared_buffers (README,
+    "Configuration"), which an operator can change."""
+    raw = as_argv(services["postgres"].get("command"))
+
+    def settings(env: Mapping[str, str]) -> dict[str, str]:
+        argv = [interpolate(part, env) for part in raw]
+        assert argv[0] == "postgres"
+        pairs = [argv[i + 1] for i, part in enumerate(argv) if part == "-c"]
+        return dict(pair.split("=", 1) for pair in pairs)
+
+    assert settings(OPERATOR_ENV)["shared_buffers"] == "2GB"
+    assert settings(OPERATOR_ENV)["effective_cache_size"] == "6GB"
+    changed = {**OPERATOR_ENV, "POSTGRES_SHARED_BUFFERS": "8GB"}
+    assert settings(changed)["shared_buffers"] == "8GB"
+
+
 def test_dockerfile_installs_hashed_requirements_and_drops_root() -> None:
     instructions = dockerfile_instructions()
     froms = [args for keyword, args in instructions if keyword == "FROM"]
