@@ -30,6 +30,14 @@ DATE_TOO_EARLY = _("Choose a date after 1 January 1900.")
 DATE_IN_FUTURE = _("Choose a date no later than today.")
 
 
+def is_chosen(value: Any) -> bool:
+    """Whether a cleaned value of the form chooses something. An empty choice of records is
+    ``queryset.none()``, which would be compiled to be found empty: asked without a query."""
+    if isinstance(value, models.QuerySet):
+        return not value.query.is_empty()
+    return value not in (None, "", [], ())
+
+
 def birth_years(bands: list[str], today: dt.date) -> list[int]:
     """The birth years of age ``bands`` (``listing.age_condition``) as the counts the database
     keeps store them (``listing.UNKNOWN_BIRTH_YEAR`` for unknown)."""
@@ -176,6 +184,12 @@ class PersonListingFilter(django_filters.FilterSet):
         sort = self.form.cleaned_data.get("sort") if self.is_bound and self.is_valid() else None
         return sort or "name"
 
+    def picked(self, name: str) -> list[Any]:
+        """The values chosen for the filter ``name``: ``[]`` when none (``is_chosen``)."""
+        data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
+        value = data.get(name)
+        return list(value) if value is not None and is_chosen(value) else []
+
     def kept_facets(self) -> list[tuple[str, list[int]]] | None:
         """The facets the rows are filtered on, each with its values as the counts the database
         keeps store them (``listing.pair_counts``, ``listing.pair_total``), in the order of
@@ -190,7 +204,7 @@ class PersonListingFilter(django_filters.FilterSet):
         chosen = {
             name: value
             for name, value in data.items()
-            if name not in ("on", "sort") and name in self.filters and value
+            if name not in ("on", "sort") and name in self.filters and is_chosen(value)
         }
         kept: list[tuple[str, list[int]]] = []
         for name, value in chosen.items():
@@ -225,7 +239,7 @@ class PersonListingFilter(django_filters.FilterSet):
         # The status last: on another day it is computed for the rows the others leave.
         data = self.form.cleaned_data
         for name, value in data.items():
-            if name != "status":
+            if name != "status" and is_chosen(value):
                 queryset = self.filters[name].filter(queryset, value)
         self.candidates = queryset  # what the status on another day is computed for
         return self.filters["status"].filter(queryset, data.get("status"))

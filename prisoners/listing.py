@@ -46,6 +46,8 @@ from django.db.models import Case, F, Func, OuterRef, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import translation
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -63,7 +65,7 @@ from .models import (
     Place,
     Region,
 )
-from .selectors import localized_name, names_prefetch
+from .selectors import localized_name, names_prefetch, person_urls
 from .statements import KEY, Sql, kept, one_of, statement
 from .visibility import Tier, listing_filter, viewer_tier
 
@@ -825,12 +827,46 @@ class Option:
     checked: bool
 
 
+# One value of a facet, as ``_listing_facets.html`` lists them (built here: the template
+# language costs tens of microseconds per value, and a page has a hundred).
+_OPTION_HTML = '<li><label><input type="checkbox" name="{}" value="{}"{}> {}</label> {}</li>'
+_COUNT_HTML = '<span class="count">{}{}</span>'
+
+
 @dataclass
 class FacetGroup:
     name: str
     label: str
     options: list[Option]
     more: list[Option]
+    approximate: bool = False  # the counts are estimates ("≈")
+
+    def _html(self, options: list[Option]) -> SafeString:
+        about = "≈" if self.approximate else ""
+        return format_html_join(
+            "\n",
+            _OPTION_HTML,
+            (
+                (
+                    self.name,
+                    option.value,
+                    mark_safe(" checked") if option.checked else "",
+                    option.label,
+                    "" if option.count is None else format_html(_COUNT_HTML, about, option.count),
+                )
+                for option in options
+            ),
+        )
+
+    @property
+    def options_html(self) -> SafeString:
+        """The values shown, as list items (escaped)."""
+        return self._html(self.options)
+
+    @property
+    def more_html(self) -> SafeString:
+        """The values behind "more", as list items (escaped)."""
+        return self._html(self.more)
 
 
 @dataclass
@@ -947,13 +983,17 @@ def catalogue_labels(
 ) -> dict[str, dict[Any, tuple[str, str]]]:
     """``{facet: {id: (parameter value, label)}}`` for the values counted or chosen: one
     query."""
-    chosen = filterset.form.cleaned_data
     wanted: dict[str, set[Any]] = {}
-    for facet in ("region", "country_now", "custody_country", "facility", "article", "deal"):
-        wanted[facet] = set(counts.of(facet)) | {obj.pk for obj in chosen.get(facet) or ()}
-    wanted["recognised_by"] = set(counts.of("recognised_by")) | {
-        obj.pk for obj in chosen.get("recognised_by") or ()
-    }
+    for facet in (
+        "region",
+        "country_now",
+        "custody_country",
+        "facility",
+        "article",
+        "deal",
+        "recognised_by",
+    ):
+        wanted[facet] = set(counts.of(facet)) | {obj.pk for obj in filterset.picked(facet)}
     lang = language[:2]
     name = f"name_{lang}" if lang in ("be", "ru", "uk") else "name"
     keys = (
@@ -976,12 +1016,11 @@ def facet_groups(
     """The facets of the sidebar: each option with its count, chosen ones always shown.
     ``numbers`` False: the counts order the options but are not shown (``Option.count``
     None)."""
-    data = filterset.form.cleaned_data
     labels = catalogue_labels(counts, filterset, language)
     groups: list[FacetGroup] = []
 
     def chosen_values(name: str) -> set[str]:
-        value = data.get(name) or ()
+        value = filterset.picked(name)
         return {
             (getattr(v, "code", None) or getattr(v, "slug", None) or str(v.pk))
             if isinstance(v, models.Model)
@@ -1000,7 +1039,8 @@ def facet_groups(
         if not numbers:
             for option in (*first, *rest):
                 option.count = None
-        groups.append(FacetGroup(name, str(filterset.filters[name].label), first, rest))
+        label = str(filterset.filters[name].label)
+        groups.append(FacetGroup(name, label, first, rest, approximate=counts.approximate))
 
     def fixed(name: str, choices: Iterable[tuple[str, Any]], counted: dict[Any, int]) -> None:
         picked = chosen_values(name)
@@ -1026,7 +1066,7 @@ def facet_groups(
     catalogue("article", counts.of("article"))
     catalogue("facility", counts.of("facility"))
     catalogue("deal", counts.of("deal"))
-    years = sorted({int(y) for y in counts.of("year")} | {int(y) for y in data.get("year") or ()})
+    years = sorted({int(y) for y in counts.of("year")} | {int(y) for y in filterset.picked("year")})
     fixed(
         "year",
         [(str(y), str(y)) for y in reversed(years)],
@@ -1092,6 +1132,7 @@ def listing_page(
     articles = article_labels({pk for row in rows for pk in decode(row.article_codes, tier)})
     statuses = statuses_of(ids, on) if on is not None else {}
     labels = dict(Status.choices)
+    url_of = person_urls()
     shown: list[PersonRow] = []
     for row in rows:
         status = statuses.get(row.person_id, row.status)
@@ -1099,7 +1140,7 @@ def listing_page(
         shown.append(
             PersonRow(
                 pk=row.person_id,
-                url=row.person.get_absolute_url(),
+                url=url_of(row.person_id),
                 name=localized_name(row.person, language, tier),
                 status=status,
                 status_label=str(labels.get(status, status)),
@@ -1197,6 +1238,7 @@ class Export:
                 "status_on_date",
             ]
         self.columns = columns
+        self.url_of = person_urls()  # reversed now: the rows stream after the view returned
 
     def _ordered(self) -> models.QuerySet[PersonListing]:
         queryset = self.queryset.select_related(
@@ -1237,7 +1279,7 @@ class Export:
         place_visible = row.place_level is not None and row.place_level <= tier
         values: dict[str, Any] = {
             "id": row.person_id,
-            "url": person.get_absolute_url(),
+            "url": self.url_of(row.person_id),
             "name": localized_name(person, "en", tier),
             "name_be": names.get("be", ""),
             "name_ru": names.get("ru", ""),

@@ -834,3 +834,62 @@ def test_detention_dates_as_much_as_known_in_the_page_language(client, audited):
     )
     html = client.get("/persons/").content.decode()
     assert '<time datetime="2021-05-01">by May 1, 2021</time>' in html
+
+
+# --- what the page is built from -------------------------------------------------------------------
+
+
+def test_facet_values_are_escaped_and_marked_as_the_template_did():
+    group = listing.FacetGroup(
+        "region",
+        "Region",
+        [
+            listing.Option('a"b', "<Minsk> & around", 12, True),
+            listing.Option("c", "Brest", None, False),
+        ],
+        [listing.Option("d", "Homel", 3, False)],
+        approximate=True,
+    )
+    html = str(group.options_html)
+    assert html.splitlines() == [
+        '<li><label><input type="checkbox" name="region" value="a&quot;b" checked>'
+        ' &lt;Minsk&gt; &amp; around</label> <span class="count">≈12</span></li>',
+        '<li><label><input type="checkbox" name="region" value="c"> Brest</label> </li>',
+    ]
+    assert str(group.more_html) == (
+        '<li><label><input type="checkbox" name="region" value="d"> Homel</label>'
+        ' <span class="count">≈3</span></li>'
+    )
+    group.approximate = False
+    assert '<span class="count">3</span>' in str(group.more_html)
+
+
+def test_estimated_counts_are_marked_on_the_page(client, demo, settings):
+    settings.LISTING_EXACT_COUNT_LIMIT = 0  # counted from a sample (as in
+    settings.LISTING_SAMPLE_ROWS = 0  # test_large_results_are_counted_from_a_sample)
+    body = page(client, TWO_FACETS + "&counts=all").content.decode()
+    assert "About" in body
+    counts = re.findall(r'<span class="count">([^<]*)</span>', body)
+    assert counts
+    assert all(count.startswith("≈") for count in counts), counts
+
+
+def test_person_urls_are_the_persons_addresses(demo):
+    from prisoners.selectors import person_urls
+
+    url_of = person_urls()
+    for person in Person.objects.all():
+        assert url_of(person.pk) == person.get_absolute_url()
+
+
+def test_an_empty_choice_of_records_is_not_asked_of_the_database():
+    from prisoners.filters import is_chosen
+    from prisoners.models import Region
+
+    with CaptureQueriesContext(connection) as captured:
+        assert not is_chosen(Region.objects.none())
+        assert not is_chosen(None)
+        assert not is_chosen([])
+        assert is_chosen(["2024"])
+        assert is_chosen(Region.objects.filter(pk__in=[1]))
+    assert captured.captured_queries == []
