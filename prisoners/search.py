@@ -51,7 +51,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import NameVariant, Person
 from .models import SurnameFirst as SurnameFirst  # the expression of the surname index
-from .selectors import localized_name, names_prefetch
+from .selectors import localized_name, names_prefetch, person_urls
 from .statements import kept, one_of, statement
 from .translit import detect_language, search_key
 from .visibility import Tier, viewer_tier, visible_fields
@@ -260,6 +260,7 @@ class SearchHit:
     region: str = ""
     status: str | None = None
     status_label: str = ""
+    url: str = ""  # the person's page
 
     @property
     def matched_differs(self) -> bool:
@@ -703,6 +704,7 @@ def person_search(
     persons = hit_persons([row[0] for row in rows], tier)
     statuses = _statuses(list(persons), on or timezone.localdate(), tier) if with_status else {}
     shown = visible_fields(Person, tier)
+    url_of = person_urls()
     for person_id, text, text_language, level, _truncated in rows:
         person = persons.get(person_id)
         if person is None:  # changed between the two reads
@@ -713,6 +715,7 @@ def person_search(
             matched=text,
             matched_language=text_language,
             level=Level(level),
+            url=url_of(person_id),
         )
         if "birth_year" in shown and person.birth_date is not None:
             hit.birth_year = person.birth_date.year

@@ -490,6 +490,8 @@ def test_suggestions_are_a_fragment_for_htmx_and_a_page_without(client, demo):
     body = partial.content.decode()
     assert "<html" not in body
     assert "Maryia Kalesnikava" in body
+    kalesnikava = Person.objects.get(name="Maryia Kalesnikava")
+    assert f'href="{kalesnikava.get_absolute_url()}"' in body  # to her page
     assert f'href="{SEARCH}?q=Kales"' in body  # to all results
 
     full = client.get(SUGGEST, {"q": "Kales"})
