@@ -22,8 +22,9 @@ runs once per request and not once per queryset.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,7 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import get_language, get_language_info, gettext, ngettext
 
@@ -52,7 +53,7 @@ from prisoners.models import (
     Place,
     Recognition,
 )
-from prisoners.selectors import localized_name, names_prefetch
+from prisoners.selectors import localized_name, names_prefetch, person_urls
 from prisoners.statements import KEY, Statement, kept, statement
 from prisoners.visibility import (
     Tier,
@@ -107,6 +108,14 @@ def partial_date(value: dt.date | None, precision: str = DatePrecision.DAY) -> s
     if precision == DatePrecision.ON_OR_BEFORE:
         return gettext("on or before %(date)s") % {"date": date_format(value, "DATE_FORMAT")}
     return date_format(value, "DATE_FORMAT")
+
+
+@functools.lru_cache(maxsize=4096)
+def partial_date_in(value: dt.date | None, precision: str, language: str) -> str:
+    """``partial_date`` in ``language``, kept per process: a page of a hundred releases formats
+    a hundred dates, and the same dates come back on every page."""
+    with translation.override(language):
+        return partial_date(value, precision)
 
 
 def period(
@@ -1309,12 +1318,27 @@ def deal_page(
     persons = [r.episode.person for r in page_releases]
     models.prefetch_related_objects(persons, names_prefetch(tier))
     legs: dict[int, list[Transfer]] = defaultdict(list)
-    for leg in (
+    # What ``_identified_person`` reads of a hundred legs; their few countries once each.
+    page_legs = list(
         Transfer.objects.visible_to(tier)
         .filter(release__in=[r.pk for r in page_releases])
-        .select_related("from_country", "to_country", "to_place")
+        .select_related("to_place")
+        .only(
+            "id",
+            "release_id",
+            "sequence",
+            "from_country_id",
+            "to_country_id",
+            *(f"to_place__{name}" for name in ("name", "name_be", "name_ru")),
+        )
         .order_by("release_id", "sequence", "id")
-    ):
+    )
+    countries = Country.objects.only("id", "name", "name_be", "name_ru", "name_uk").in_bulk(
+        {leg.from_country_id for leg in page_legs} | {leg.to_country_id for leg in page_legs}
+    )
+    for leg in page_legs:
+        leg.from_country = countries[leg.from_country_id]
+        leg.to_country = countries[leg.to_country_id]
         legs[leg.release_id].append(leg)
     # The first legs of the releases this tier sees, where the tier sees the leg too.
     identified_by_country = dict(
@@ -1328,8 +1352,9 @@ def deal_page(
     parties: list[DealParty] = deal.shown_parties
     evidence = evidence_for([deal, *destinations, *parties], tier)
 
+    url_of = person_urls()
     persons_page.object_list = [
-        _identified_person(release, legs.get(release.pk, []), tier, language, fields)
+        _identified_person(release, legs.get(release.pk, []), tier, language, fields, url_of)
         for release in page_releases
     ]
     return DealPage(
@@ -1356,7 +1381,12 @@ def deal_page(
 
 
 def _identified_person(
-    release: Any, legs: list[Transfer], tier: Tier, language: str, fields: FieldRule
+    release: Any,
+    legs: list[Transfer],
+    tier: Tier,
+    language: str,
+    fields: FieldRule,
+    url_of: Callable[[int], str],
 ) -> IdentifiedPerson:
     person = release.episode.person
     f = fields(Release)
@@ -1371,9 +1401,9 @@ def _identified_person(
         chain = " → ".join(names) + (f" ({last_place})" if last_place else "")
     return IdentifiedPerson(
         name=localized_name(person, language, tier),
-        url=reverse("prisoners:detail", args=[person.pk]),
-        released_on=partial_date(
-            release.released_on if shown else None, release.released_on_precision
+        url=url_of(person.pk),
+        released_on=partial_date_in(
+            release.released_on if shown else None, release.released_on_precision, language
         ),
         released_on_iso=iso(release.released_on, release.released_on_precision) if shown else "",
         chain=chain,

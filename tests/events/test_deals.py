@@ -124,6 +124,22 @@ def test_deal_page_reported_and_identified(client, demo):
     assert "Belarus → Lithuania (Vilnius)" in persons
 
 
+def test_identified_persons_in_the_interface_language(client, demo):
+    """Each row: the name, the date of release and the chain, in the language of the page."""
+    from django.utils import translation
+
+    html = client.get(deal_url(), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    persons = html[html.index('class="deal-persons"') :]
+    release = Release.objects.get(episode__person__name="Maryia Kalesnikava", deal__isnull=False)
+    with translation.override("ru"):
+        day = timeline.partial_date(release.released_on, release.released_on_precision)
+    assert day in persons
+    assert "Беларусь → Украина" in persons
+    english = text(get(client, deal_url()))
+    assert timeline.partial_date(release.released_on, release.released_on_precision) in english
+    assert day not in english
+
+
 def test_deal_list(client, demo):
     html = get(client, reverse("events:deal-list"))
     body = text(html)
