@@ -253,6 +253,21 @@ def sort_order(sort: str, language: str) -> list[Any]:
     return [f"-{name}", "-person_id"] if descending else [name, "person_id"]
 
 
+# The detention date a row that a tier sees with one of some years of detention has at the
+# earliest (read in the statement of the page, so in the same snapshot as its rows); no date
+# when no such row has a known one.
+_DETAINED_FROM = (
+    '"prisoners_personlisting"."detained_on" >= coalesce('
+    "(SELECT min(y.earliest) FROM prisoners_listingyear y"
+    " WHERE y.year = ANY(%s::int[]) AND y.lvl <= %s), 'infinity'::date)"
+)
+
+
+def _detained_from(years: Sequence[int], tier: Tier) -> RawSQL:
+    params = [list(years), int(tier)]
+    return RawSQL(_DETAINED_FROM, params, output_field=models.BooleanField())  # noqa: S611
+
+
 def page_ids(
     queryset: models.QuerySet[PersonListing],
     *,
@@ -261,14 +276,35 @@ def page_ids(
     today: dt.date,
     offset: int,
     limit: int,
+    years: Sequence[int] = (),
+    tier: Tier = Tier.STAFF,
 ) -> list[int]:
     """The person ids of one page, in order.
 
     Days in detention grow for those held now and stand still for the others, so no one index
     sorts them; each kind is read from its own index (``offset + limit`` rows at most) and the
     two are merged by the days they have today.
+
+    ``years``: the years of detention the rows are filtered on, as ``tier`` sees them. Sorted
+    by the earliest detention first, the walk of the detention-date index then starts at the
+    earliest detention date of those years (``prisoners_listingyear``, migration 0013) instead
+    of the first of all; the rows whose date is unknown, last in that order, are read apart.
     """
     key = sort.lstrip("-")
+    if key == "detained" and not sort.startswith("-") and years:
+        columns = ("person_id", "detained_on")
+        known = (
+            queryset.filter(_detained_from(years, tier))
+            .order_by(*sort_order(sort, language))
+            .values_list(*columns)[: offset + limit]
+        )
+        unknown = (  # in the order of the same index, where they come last
+            queryset.filter(detained_on__isnull=True)
+            .order_by(*sort_order(sort, language))
+            .values_list(*columns)[: offset + limit]
+        )
+        merged = known.union(unknown, all=True).order_by("detained_on", "person_id")
+        return [pk for pk, _on in merged[offset : offset + limit]]
     if key != "days":
         ordered = queryset.order_by(*sort_order(sort, language))
         return list(ordered.values_list("person_id", flat=True)[offset : offset + limit])
@@ -1127,6 +1163,8 @@ def listing_page(
         today=today,
         offset=offset,
         limit=per_page,
+        years=[int(year) for year in filterset.picked("year")],
+        tier=tier,
     )
     rows = rows_for(ids, today=today, tier=tier)
     articles = article_labels({pk for row in rows for pk in decode(row.article_codes, tier)})

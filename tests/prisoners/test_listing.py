@@ -893,3 +893,121 @@ def test_an_empty_choice_of_records_is_not_asked_of_the_database():
         assert is_chosen(["2024"])
         assert is_chosen(Region.objects.filter(pk__in=[1]))
     assert captured.captured_queries == []
+
+
+# --- years of detention sorted by the earliest detention (migration 0013) --------------------------
+
+
+def years_recounted() -> dict[tuple[int, int], dt.date]:
+    """``prisoners_listingyear`` as migration 0013 computes it from every listing row."""
+    from importlib import import_module
+
+    migration = import_module("prisoners.migrations.0013_listing_year_bounds")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE recount (LIKE prisoners_listingyear INCLUDING INDEXES)"
+        )
+        sql = migration.LOWER.format(rows="prisoners_personlisting")
+        cursor.execute(sql.replace("prisoners_listingyear", "recount"))
+        cursor.execute("SELECT year, lvl, earliest FROM recount")
+        found = {(year, lvl): earliest for year, lvl, earliest in cursor.fetchall()}
+        cursor.execute("DROP TABLE recount")
+    return found
+
+
+def years_kept() -> dict[tuple[int, int], dt.date]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT year, lvl, earliest FROM prisoners_listingyear")
+        return {(year, lvl): earliest for year, lvl, earliest in cursor.fetchall()}
+
+
+def plain_page(queryset, sort: str, offset: int, limit: int) -> list[int]:
+    ordered = queryset.order_by(*listing.sort_order(sort, "en"))
+    return list(ordered.values_list("person_id", flat=True)[offset : offset + limit])
+
+
+def test_earliest_detention_of_each_year_is_kept_and_only_lowered():
+    today = timezone.localdate()
+    synthetic.generate(persons=300, seed=5, batch=150, workers=1, today=today)
+    listing.prepare(today)
+    kept = years_kept()
+    assert kept == years_recounted()
+    assert {lvl for _year, lvl in kept} >= {0}
+    row = PersonListing.objects.exclude(year_codes=[]).exclude(detained_on=None).first()
+    year = row.year_codes[0] // 4
+    # A row whose date comes earlier (entered out of order) lowers the years it has ...
+    PersonListing.objects.filter(pk=row.pk).update(detained_on=D(1990, 1, 2))
+    lowered = years_kept()
+    assert min(on for (y, _lvl), on in lowered.items() if y == year) == D(1990, 1, 2)
+    assert lowered == years_recounted()
+    # ... and one that goes away, or later, leaves it: still no later than any row's date.
+    PersonListing.objects.filter(pk=row.pk).update(detained_on=D(2030, 1, 1))
+    assert years_kept() == lowered
+    recounted = years_recounted()
+    assert all(lowered[key] <= on for key, on in recounted.items())
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE prisoners_personlisting")
+    assert years_kept() == {}
+
+
+@pytest.mark.parametrize("tier", list(Tier))
+def test_pages_of_a_year_by_the_earliest_detention_are_the_plain_order(tier):
+    from django.http import QueryDict
+
+    from prisoners.filters import PersonListingFilter
+
+    today = timezone.localdate()
+    synthetic.generate(persons=300, seed=7, batch=150, workers=1, today=today)
+    listing.prepare(today)
+    # Rows the bound must not lose: a date older than its years, and dates unknown.
+    rows = PersonListing.objects.exclude(year_codes=[]).exclude(detained_on=None)
+    early, *unknown = list(rows.order_by("person_id")[:4])
+    PersonListing.objects.filter(pk=early.pk).update(detained_on=D(2001, 5, 5))
+    PersonListing.objects.filter(pk__in=[r.pk for r in unknown]).update(detained_on=None)
+    years = sorted(
+        {code // 4 for codes in rows.values_list("year_codes", flat=True) for code in codes}
+    )
+    assert len(years) > 3
+    for chosen in [[year] for year in years] + [years[:2], years[-2:]]:
+        query = "&".join(f"year={year}" for year in chosen) + "&sort=detained"
+        filterset = PersonListingFilter(QueryDict(query), listing.listed(tier), tier=tier)
+        assert filterset.is_valid()
+        total = filterset.qs.count()
+        for offset in (0, 10, max(total - 5, 0)):
+            expected = plain_page(filterset.qs, "detained", offset, 10)
+            found = listing.page_ids(
+                filterset.qs,
+                sort="detained",
+                language="en",
+                today=today,
+                offset=offset,
+                limit=10,
+                years=chosen,
+                tier=tier,
+            )
+            assert found == expected, (chosen, offset)
+    # The rows above were in the pages they belong to.
+    filterset = PersonListingFilter(
+        QueryDict(f"year={early.year_codes[0] // 4}&sort=detained"), listing.listed(tier), tier=tier
+    )
+    assert filterset.is_valid()
+    if filterset.qs.filter(pk=early.pk).exists():
+        first = listing.page_ids(
+            filterset.qs,
+            sort="detained",
+            language="en",
+            today=today,
+            offset=0,
+            limit=1,
+            years=[early.year_codes[0] // 4],
+            tier=tier,
+        )
+        assert first == [early.person_id]
+
+
+def test_a_year_sorted_by_the_earliest_detention_on_the_page(client, demo):
+    assert names(page(client, "?year=2020&sort=detained")) == names(
+        page(client, "?year=2020&sort=detained&per_page=200")
+    )
+    shown = names(page(client, "?year=2020&sort=detained"))
+    assert set(shown) == set(names(page(client, "?year=2020")))
