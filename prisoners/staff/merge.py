@@ -9,6 +9,11 @@ about the person, and the persons merged into the merged one before. The merged 
 row with ``merged_into`` set: hidden everywhere (``prisoners.visibility``), its old address
 redirects to the survivor.
 
+The survivor's own fields are kept; those it leaves empty (birth date, gender, home region,
+occupation, photo with its consent, letter address, whether letters reach them) are filled from
+the merged record, and the merged record's staff notes are added to the survivor's, marked as
+such (``MergeResult.filled``).
+
 A record the survivor already has in the same form (the same spelling in the same language, the
 same citizenship, a biography in the same language, ...) stays with the merged record, where the
 history keeps it; a merged primary name in a language the survivor has one in moves as a common
@@ -33,6 +38,7 @@ from prisoners.errors import ApplicationError
 from prisoners.models import (
     Affiliation,
     AtRiskFlag,
+    DatePrecision,
     ExternalIdentifier,
     NameVariant,
     Person,
@@ -40,6 +46,7 @@ from prisoners.models import (
     PersonCitizenship,
     Recognition,
 )
+from prisoners.services import person_update
 
 MERGE_SELF = _("A person cannot be merged into itself.")
 MERGE_MERGED = _("{person} was already merged into another record.")
@@ -55,6 +62,7 @@ class MergeResult:
     merged: Person
     moved: dict[str, int] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)  # left with the merged record
+    filled: list[str] = field(default_factory=list)  # survivor's fields taken from the merged
 
     def count(self, model: type[models.Model], moved: int, kept: int = 0) -> None:
         label = str(model._meta.verbose_name_plural)
@@ -158,6 +166,45 @@ def _move_facts(result: MergeResult) -> None:
     result.count(Claim, moved, kept)
 
 
+# Fields of a person that go together, and when the survivor's are empty: filled together
+# from the merged record when the merged record's are not.
+FILLED_FIELDS: tuple[tuple[tuple[str, ...], Any], ...] = (
+    (
+        ("birth_date", "birth_date_precision"),
+        lambda p: p.birth_date is None or p.birth_date_precision == DatePrecision.UNKNOWN,
+    ),
+    (("gender",), lambda p: p.gender == Person.Gender.UNKNOWN),
+    (("home_region",), lambda p: p.home_region_id is None),
+    (("occupation",), lambda p: not p.occupation),
+    (("photo", "photo_consent"), lambda p: not p.photo),  # a photo only with its consent
+    (("letter_address",), lambda p: not p.letter_address),
+    (("letters_reach",), lambda p: p.letters_reach == Person.LettersReach.UNKNOWN),
+)
+MERGED_NOTES = _("From the merged record #{pk}:")
+
+
+def _label(name: str) -> str:
+    return str(getattr(Person._meta.get_field(name), "verbose_name", name))
+
+
+def _fill_empty(result: MergeResult) -> None:
+    survivor, merged = result.survivor, result.merged
+    changed: dict[str, Any] = {}
+    for names, empty in FILLED_FIELDS:
+        if empty(survivor) and not empty(merged):
+            changed.update({name: getattr(merged, name) for name in names})
+            result.filled.append(_label(names[0]))
+    notes = merged.staff_notes.strip()
+    if notes and notes not in survivor.staff_notes:
+        heading = str(MERGED_NOTES).format(pk=merged.pk)
+        changed["staff_notes"] = "\n\n".join(
+            part for part in (survivor.staff_notes.strip(), f"{heading}\n{notes}") if part
+        )
+        result.filled.append(_label("staff_notes"))
+    if changed:
+        person_update(person=survivor, **changed)
+
+
 def _refusal(error: Exception) -> ApplicationError:
     diag = getattr(error.__cause__, "diag", None)
     message = getattr(diag, "message_primary", None) or str(error)
@@ -209,6 +256,7 @@ def persons_merge(
             _move_unique(result, Affiliation, ("organisation_id", "role"))
             _move_unique(result, AtRiskFlag, ("kind",), only={"until__isnull": True})
             _move_facts(result)
+            _fill_empty(result)
             moved = Person.objects.filter(merged_into=merged).update(merged_into=survivor)
             result.count(Person, moved)
             merged.merged_into = survivor

@@ -443,3 +443,49 @@ def test_two_deaths_refuse_the_merge(people, reviewer):
     assert error.value.message == str(MERGE_TWO_DEATHS)
     assert Death.objects.filter(person=other).exists()
     assert Person.objects.get(pk=other.pk).merged_into_id is None
+
+
+def test_the_survivor_keeps_its_fields_and_gets_those_it_lacked(people, reviewer, reviewer_client):
+    from prisoners.models import Region
+    from prisoners.services import person_update
+
+    survivor, merged = people["be"], people["ru"]
+    region, _new = Region.objects.get_or_create(country=by("BY"), name="Minsk Region")
+    with audit_context(reason="setup"):
+        person_update(person=survivor, occupation="", staff_notes="Checked with the family.")
+        person_update(
+            person=merged,
+            occupation="flautist",
+            gender=Person.Gender.FEMALE,
+            home_region=region,
+            letter_address="Гомель, ИК-4",
+            staff_notes="Lawyer: M. Ivanova.",
+        )
+    url = f"{MERGE}?a={survivor.pk}&b={merged.pk}"
+    response = reviewer_client.post(
+        url,
+        {"a": survivor.pk, "b": merged.pk, "survivor": "a", "reason": "Same person"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    survivor.refresh_from_db()
+    # Its own birth date (a day) stays; the merged one's (a year) does not replace it.
+    assert (survivor.birth_date, survivor.birth_date_precision) == (dt.date(1982, 4, 24), "day")
+    assert survivor.occupation == "flautist"
+    assert survivor.gender == Person.Gender.FEMALE
+    assert survivor.home_region == region
+    assert survivor.letter_address == "Гомель, ИК-4"
+    assert survivor.staff_notes == (
+        f"Checked with the family.\n\nFrom the merged record #{merged.pk}:\nLawyer: M. Ivanova."
+    )
+    assert not survivor.photo  # none on either side
+    text = response.content.decode()
+    assert (
+        "Filled in from the merged record, where the survivor had nothing: "
+        "gender, home region, occupation, letter address, staff notes." in text
+    )
+    last = events_of(survivor)[-1]
+    assert last.pgh_context["reason"] == "Same person"
+    assert last.pgh_context["user"] == reviewer.pk
+    merged.refresh_from_db()
+    assert merged.occupation == "flautist"  # the merged record keeps its own values

@@ -38,6 +38,7 @@ SAME_TWICE = _("Choose two different persons.")
 DISMISSED = _("The pair is dismissed: it will not be suggested again.")
 MERGED = _("{merged} was merged into {survivor}. Its old address now leads here.")
 KEPT = _("Left with the merged record (the survivor already has them): {records}.")
+FILLED = _("Filled in from the merged record, where the survivor had nothing: {fields}.")
 
 PERSON_RECORDS: tuple[tuple[type[Any], str], ...] = (
     (NameVariant, "person"),
@@ -227,6 +228,8 @@ def merge_view(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, str(MERGED).format(merged=result.merged, survivor=result.survivor)
             )
+            if result.filled:
+                messages.info(request, str(FILLED).format(fields=", ".join(result.filled)))
             if result.kept:
                 records = ", ".join(f"{label}: {n}" for label, n in result.kept.items())
                 messages.info(request, str(KEPT).format(records=records))
