@@ -6,6 +6,8 @@ sees them. They are security records, not curated facts: no visibility and no hi
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -13,6 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 from prisoners.audit import tracked
 from prisoners.models import TimeStampedModel, choice_check
+
+from . import totp
+
+SECRET_FORMAT = re.compile(r"[A-Z2-7]{16,64}")
 
 
 class TOTPDevice(TimeStampedModel):
@@ -25,7 +31,9 @@ class TOTPDevice(TimeStampedModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
     )
-    secret = models.CharField(_("secret"), max_length=64, help_text=_("Base32, as in the app."))
+    sealed_secret = models.TextField(
+        _("sealed secret"), help_text=_("The base32 secret of the app, encrypted (totp.seal).")
+    )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     last_step = models.BigIntegerField(_("last time step used"), default=0)
 
@@ -34,13 +42,25 @@ class TOTPDevice(TimeStampedModel):
         verbose_name_plural = _("authenticators")
         constraints = [
             models.CheckConstraint(
-                condition=Q(secret__regex=r"^[A-Z2-7]{16,64}$"),  # noqa: S106 (a format)
-                name="staff_totpdevice_secret",
+                condition=Q(sealed_secret__startswith="fernet:"),  # noqa: S106 (a format)
+                name="staff_totpdevice_sealed",
             ),
         ]
 
     def __str__(self) -> str:
         return f"authenticator of user {self.user_id}"
+
+    @property
+    def secret(self) -> str:
+        """The base32 secret the app shares (unsealed; ``totp.UnsealError`` if no key opens
+        it)."""
+        return totp.unseal(self.sealed_secret)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        if not SECRET_FORMAT.fullmatch(value):
+            raise ValueError("an authenticator secret is 16 to 64 base32 characters")
+        self.sealed_secret = totp.seal(value)
 
 
 class LoginStage(models.TextChoices):

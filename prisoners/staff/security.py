@@ -111,7 +111,8 @@ def device_enrol(
     if step is None:
         return None
     TOTPDevice.objects.filter(user=user).delete()
-    device = TOTPDevice(user=user, secret=secret, confirmed_at=timezone.now(), last_step=step)
+    device = TOTPDevice(user=user, confirmed_at=timezone.now(), last_step=step)
+    device.secret = secret  # sealed
     device.full_clean()
     device.save()
     return device
@@ -121,11 +122,13 @@ def device_enrol(
 def device_verify(*, device: TOTPDevice, code: str, at: float | None = None) -> bool:
     """Check a code; on success remember its time step, so that it is never accepted again."""
     locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-    step = totp.matching_step(locked.secret, code, last_step=locked.last_step, at=at)
+    secret = locked.secret
+    step = totp.matching_step(secret, code, last_step=locked.last_step, at=at)
     if step is None:
         return False
     locked.last_step = step
-    locked.save(update_fields=["last_step", "updated_at"])
+    locked.secret = secret  # sealed again, under the current key (after a key change)
+    locked.save(update_fields=["last_step", "sealed_secret", "updated_at"])
     device.refresh_from_db()
     return True
 

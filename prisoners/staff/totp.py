@@ -3,11 +3,18 @@
 SHA-1, 30-second steps, 6 digits: the defaults every authenticator app understands. A code is
 accepted for the current step and one step either side (clock drift), and never for a step at
 or before the last one accepted (no replay).
+
+Secrets are stored sealed (``seal``/``unseal``: Fernet, AES-128 with an HMAC, from the
+``cryptography`` package), under a key derived from ``SECRET_KEY``: a copy of the database
+alone does not give anyone the codes of the staff. ``SECRET_KEY_FALLBACKS`` still opens
+secrets sealed under an earlier key; each is sealed again under the current key at its next
+successful sign-in.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -16,6 +23,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -28,6 +40,49 @@ Digest = Callable[..., Any]
 def new_secret() -> str:
     """A random secret, base32 without padding (32 characters)."""
     return base64.b32encode(secrets.token_bytes(SECRET_BYTES)).decode().rstrip("=")
+
+
+# --- Sealing ----------------------------------------------------------------------------------
+
+SEAL_PREFIX = "fernet:"
+
+
+class UnsealError(Exception):
+    """A stored secret that no key of the settings opens (a key lost or changed)."""
+
+
+def _fernet_key(secret_key: str) -> bytes:
+    derived = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=b"prisoner-tracker",
+        info=b"staff authenticator secrets",
+    ).derive(secret_key.encode())
+    return base64.urlsafe_b64encode(derived)
+
+
+@functools.lru_cache(maxsize=4)
+def _sealer(secret_key: str, fallbacks: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(_fernet_key(key)) for key in (secret_key, *fallbacks)])
+
+
+def _current() -> MultiFernet:
+    return _sealer(settings.SECRET_KEY, tuple(getattr(settings, "SECRET_KEY_FALLBACKS", ())))
+
+
+def seal(secret: str) -> str:
+    """``secret`` as stored: encrypted and authenticated under the current key."""
+    return SEAL_PREFIX + _current().encrypt(secret.encode()).decode()
+
+
+def unseal(sealed: str) -> str:
+    """The secret of a stored value (any key of the settings). ``UnsealError`` if none."""
+    if not sealed.startswith(SEAL_PREFIX):
+        raise UnsealError("not a sealed secret")
+    try:
+        return _current().decrypt(sealed[len(SEAL_PREFIX) :].encode()).decode()
+    except InvalidToken as error:
+        raise UnsealError("no key of the settings opens this secret") from error
 
 
 def secret_bytes(secret: str) -> bytes:

@@ -34,7 +34,9 @@ def make_user(username: str, *roles: str, device: bool = True, **fields: Any) ->
     for role in roles:
         user.groups.add(Group.objects.get_or_create(name=ROLE_GROUPS[role])[0])
     if device:
-        TOTPDevice.objects.create(user=user, secret=totp.new_secret(), confirmed_at=timezone.now())
+        TOTPDevice.objects.create(
+            user=user, sealed_secret=totp.seal(totp.new_secret()), confirmed_at=timezone.now()
+        )
     return user
 
 

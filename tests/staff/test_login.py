@@ -47,6 +47,7 @@ def test_first_sign_in_sets_up_the_authenticator_then_signs_in():
     assert f"otpauth://totp/Prisoner%20tracker:edna?secret={secret}" in body.replace("&amp;", "&")
     assert "<svg" in body
     assert not TOTPDevice.objects.filter(user=user).exists()  # nothing stored before confirmed
+    assert secret not in str(dict(client.session))  # the session holds it sealed
     # The page shows the same key until it is confirmed.
     assert client.get(ENROL).context["secret"].replace(" ", "") == secret
 
@@ -216,3 +217,51 @@ def test_a_staff_member_signed_in_without_the_second_factor_is_sent_to_the_staff
     client = Client()
     client.force_login(user)  # e.g. through the researcher sign-in page
     assert client.get(DASHBOARD)["Location"].startswith(LOGIN)
+
+
+# --- Secrets at rest --------------------------------------------------------------------------
+
+
+def stored_secret_column(user) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM staff_totpdevice WHERE user_id = %s", [user.pk])
+        return " ".join(str(value) for value in cursor.fetchone())
+
+
+def test_the_secret_is_stored_sealed():
+    from prisoners.staff import totp
+    from prisoners.staff.models import SECRET_FORMAT
+
+    user = make_user("edna", "editor")
+    device = TOTPDevice.objects.get(user=user)
+    secret = device.secret
+    assert SECRET_FORMAT.fullmatch(secret)
+    row = stored_secret_column(user)
+    assert secret not in row  # not in any column of the row
+    assert device.sealed_secret.startswith("fernet:")
+    # Each sealing differs (a random IV), and only this project's key opens it.
+    assert totp.seal(secret) != totp.seal(secret)
+    with pytest.raises(ValueError, match="base32"):
+        device.secret = "not base32!"
+
+
+def test_a_changed_key_opens_old_secrets_through_the_fallbacks_and_seals_them_again(settings):
+    from prisoners.staff import totp
+
+    user = make_user("edna", "editor")
+    old_key = settings.SECRET_KEY
+    secret = TOTPDevice.objects.get(user=user).secret
+    settings.SECRET_KEY = "a-new-key-" + "x" * 50
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(totp.UnsealError):
+        TOTPDevice.objects.get(user=user).secret  # noqa: B018
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert TOTPDevice.objects.get(user=user).secret == secret
+    client = Client()
+    password_step(client)
+    assert client.post(VERIFY, {"code": next_code(secret)}).status_code == 302
+    # Signed in once: now sealed under the new key alone.
+    settings.SECRET_KEY_FALLBACKS = []
+    assert TOTPDevice.objects.get(user=user).secret == secret

@@ -163,12 +163,16 @@ def verify_view(request: HttpRequest) -> HttpResponse:
 
 
 def _enrol_secret(request: HttpRequest, user: Any) -> str:
-    """The secret offered to ``user`` in this session (kept in the session until confirmed)."""
+    """The secret offered to ``user`` in this session (kept in the session, sealed, until
+    confirmed)."""
     offered = request.session.get(ENROL_KEY)
-    if isinstance(offered, dict) and offered.get("user") == user.pk and offered.get("secret"):
-        return str(offered["secret"])
+    if isinstance(offered, dict) and offered.get("user") == user.pk and offered.get("sealed"):
+        try:
+            return totp.unseal(str(offered["sealed"]))
+        except totp.UnsealError:
+            pass  # sealed under a key since changed: offer a new one
     secret = totp.new_secret()
-    request.session[ENROL_KEY] = {"user": user.pk, "secret": secret}
+    request.session[ENROL_KEY] = {"user": user.pk, "sealed": totp.seal(secret)}
     return secret
 
 
