@@ -205,7 +205,7 @@ class CourtDecisionInline(admin.StackedInline):
 class CustodyPlacementInline(admin.TabularInline):
     model = CustodyPlacement
     form = PersonFromEpisodeForm
-    fields = ("kind", "facility", "started_on", "ended_on", "visibility")
+    fields = ("kind", "facility", "started_on", "started_on_precision", "ended_on", "visibility")
     autocomplete_fields = ("facility",)
     extra = 0
 
@@ -291,7 +291,16 @@ class CustodyPlacementAdmin(PersonChildAdmin):
     list_filter = ("kind", "visibility")
     list_select_related = ("person", "facility")
     autocomplete_fields = ("episode", "facility")
-    fields = ("episode", "person", "kind", "facility", "started_on", "ended_on", "visibility")
+    fields = (
+        "episode",
+        "person",
+        "kind",
+        "facility",
+        "started_on",
+        "started_on_precision",
+        "ended_on",
+        "visibility",
+    )
     readonly_fields = ("person",)
 
 

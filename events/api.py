@@ -131,7 +131,7 @@ class PlacementSerializer(TieredSerializer):
 
     class Meta:
         model = CustodyPlacement
-        fields = ("facility", "kind", "started_on", "ended_on")
+        fields = ("facility", "kind", "started_on", "started_on_precision", "ended_on")
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

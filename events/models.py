@@ -567,6 +567,14 @@ class CustodyPlacement(TimeStampedModel):
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     started_on = models.DateField(_("from"))
+    # Partial dates are stored on the first day of their period (a month known: its first).
+    started_on_precision = models.CharField(
+        _("precision"),
+        max_length=8,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        db_default=DatePrecision.DAY,
+    )
     ended_on = models.DateField(_("until"), null=True, blank=True)
     visibility = visibility_field()
 
@@ -579,6 +587,7 @@ class CustodyPlacement(TimeStampedModel):
         constraints = [
             choice_check("events_custodyplacement", "kind", CustodyPlacementKind),
             choice_check("events_custodyplacement", "visibility", Visibility),
+            precision_check("events_custodyplacement", "started_on"),
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
                 name="events_custodyplacement_ends_after_start",

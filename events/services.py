@@ -245,6 +245,7 @@ def placement_add(
     facility: Place | None = None,
     ended_on: dt.date | None = None,
     visibility: str | None = None,
+    started_on_precision: str = DatePrecision.DAY,
 ) -> CustodyPlacement:
     return save_checked(
         CustodyPlacement(
@@ -253,6 +254,7 @@ def placement_add(
             facility=facility,
             kind=kind,
             started_on=started_on,
+            started_on_precision=started_on_precision,
             ended_on=ended_on,
             visibility=visibility or episode.visibility,
         )

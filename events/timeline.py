@@ -686,14 +686,15 @@ class _Builder:
         if "facility" in f and placement.facility:
             facts.append(Fact(gettext("Facility"), place_name(placement.facility, self.language)))
         started = placement.started_on if "started_on" in f else None
+        precision = placement.started_on_precision
         # An end cut by a release or death this viewer does not see is not shown either.
         ended = placement_end_seen(placement, self.tier) if "ended_on" in f else None
         return self.entry(
             placement,
             "placement",
             title=str(placement.get_kind_display()) if "kind" in f else gettext("Placement"),
-            when=period(started, ended),
-            when_iso=iso(started),
+            when=period(started, ended, precision),
+            when_iso=iso(started, precision),
             facts=facts,
             sort_key=(1, started or dt.date.max, 3, placement.pk),
         )

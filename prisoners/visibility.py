@@ -87,6 +87,7 @@ FIELD_TIERS: dict[str, dict[str, Tier]] = {
         "facility": Tier.PUBLIC,
         "kind": Tier.PUBLIC,
         "started_on": Tier.PUBLIC,
+        "started_on_precision": Tier.PUBLIC,  # a date's precision is as public as the date
         "ended_on": Tier.PUBLIC,
     },
     "events.IncommunicadoPeriod": {

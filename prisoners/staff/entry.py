@@ -41,7 +41,7 @@ from events.models import (
 from prisoners import translit
 from prisoners.audit import audit_context
 from prisoners.errors import ApplicationError
-from prisoners.models import Country, NameVariant, Person, Place, Visibility
+from prisoners.models import Country, DatePrecision, NameVariant, Person, Place, Visibility
 from prisoners.services import name_variant_add, person_create, person_update
 
 DRAFT = Visibility.DRAFT
@@ -302,11 +302,13 @@ def placement_enter(
     started_on: dt.date,
     facility: Place | None = None,
     ended_on: dt.date | None = None,
+    started_on_precision: str = DatePrecision.DAY,
 ) -> list[models.Model]:
     placement: CustodyPlacement = ev.placement_add(
         episode=episode,
         kind=kind,
         started_on=started_on,
+        started_on_precision=started_on_precision,
         facility=facility,
         ended_on=ended_on,
         visibility=DRAFT,

@@ -399,14 +399,20 @@ class PeriodFormMixin:
 
 
 class PlacementEntryForm(PeriodFormMixin, EpisodeFormMixin, EntryModelForm):
+    PRECISIONS = (("started_on", "started_on_precision"),)
+
+    def clean_started_on_precision(self) -> str:
+        return str(self.cleaned_data.get("started_on_precision") or DatePrecision.DAY)
+
     class Meta:
         model = CustodyPlacement
-        fields = ["facility", "kind", "started_on", "ended_on"]
+        fields = ["facility", "kind", "started_on", "started_on_precision", "ended_on"]
         formfield_callback = _date_widget
 
     def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.set_episodes(person)
+        self.fields["started_on_precision"].required = False  # a day, unless said otherwise
         facility: Any = self.fields["facility"]
         facility.queryset = (
             Place.objects.filter(kind__in=Place.FACILITY_KINDS)

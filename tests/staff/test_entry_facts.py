@@ -199,6 +199,7 @@ def test_placement_in_a_facility(editor_client, editor, held):
         facility=str(facility.pk),
         kind="colony",
         started_on="2022-06-01",
+        started_on_precision="day",
         ended_on="",
     )
     response = editor_client.post(url("placement", held), data)
@@ -206,6 +207,36 @@ def test_placement_in_a_facility(editor_client, editor, held):
     placement = CustodyPlacement.objects.get(episode=episode)
     assert placement.facility == facility
     assert_entered(placement, editor)
+
+
+def test_a_placement_known_to_the_month_is_shown_so(editor_client, editor, held):
+    """A transfer to a colony known as "in June 2022": stored on the first, shown as a month."""
+    from django.utils import translation
+
+    from events.timeline import partial_date
+
+    episode = held.episodes.get()
+    data = source_data(
+        episode=str(episode.pk),
+        kind="colony",
+        started_on="2022-06-17",
+        started_on_precision="month",
+        ended_on="",
+    )
+    response = editor_client.post(url("placement", held), data)
+    assert response.status_code == 302, response.context["form"].errors
+    placement = CustodyPlacement.objects.get(episode=episode)
+    assert (placement.started_on, placement.started_on_precision) == (dt.date(2022, 6, 1), "month")
+    profile = editor_client.get(reverse("prisoners:detail", args=[held.pk])).content.decode()
+    with translation.override("en"):
+        month = partial_date(dt.date(2022, 6, 1), "month")
+    assert f"from {month}" in profile
+    assert "1 June 2022" not in profile
+    # Not a day unknown: a placement's start is known at least to the year.
+    data["started_on_precision"] = "unknown"
+    refused = editor_client.post(url("placement", held), data)
+    assert refused.status_code == 200
+    assert "started_on_precision" in refused.context["form"].errors
 
 
 def test_incommunicado_period(editor_client, editor, held):
